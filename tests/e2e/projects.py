@@ -1,0 +1,68 @@
+"""End-to-end helpers: rendered projects installed and driven by their own Makefile."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import PROFILES, render
+
+
+class Project:
+    """A rendered, installed project and the commands a user would type in it."""
+
+    def __init__(self, path: Path, answers: dict[str, str]) -> None:
+        self.path = path
+        self.answers = answers
+        self.package = answers["package_name"]
+        self.python = path / ".venv" / "bin" / "python"
+
+    def make(
+        self, *targets: str, check: bool = True, timeout: float = 900
+    ) -> subprocess.CompletedProcess:
+        """Run `make TARGETS` in the project; on an unexpected failure show its output."""
+        started = time.perf_counter()
+        result = subprocess.run(
+            ["make", *targets],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=os.environ.copy(),
+        )
+        result.seconds = time.perf_counter() - started
+        print(f"[e2e] make {' '.join(targets)}: {result.seconds:.1f} s (exit {result.returncode})")
+        if check and result.returncode != 0:
+            pytest.fail(
+                f"make {' '.join(targets)} failed ({result.returncode}):\n"
+                f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def run_python(self, code: str) -> object:
+        """Run Python code in the project's .venv (inside the project); return its JSON output."""
+        result = subprocess.run(
+            [str(self.python), "-c", code],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=os.environ.copy(),
+        )
+        if result.returncode != 0:
+            pytest.fail(f"project python failed:\n{result.stdout}\n{result.stderr}")
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def install_project(tmp_path_factory: pytest.TempPathFactory, profile: str) -> Project:
+    """Render a profile, `make install` it, and return it; the uv cache makes repeats cheap."""
+    path = render(tmp_path_factory.mktemp(profile) / "project", PROFILES[profile])
+    answers = yaml.safe_load((path / ".copier-answers.yml").read_text())
+    project = Project(path, answers)
+    project.make("install")
+    return project

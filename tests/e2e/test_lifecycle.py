@@ -1,0 +1,97 @@
+"""End-to-end tier: the default project runs its own tests and its whole lifecycle for real."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+from projects import Project, install_project
+
+pytestmark = pytest.mark.e2e
+
+REGISTRY_QUERY = """
+import json, os
+from mlflow import MlflowClient
+client = MlflowClient(os.environ.get("MLFLOW_TRACKING_URI", "{uri}"))
+name = "{model}"
+versions = client.search_model_versions(f"name='{{name}}'")
+champion = client.get_model_version_by_alias(name, "champion") if versions else None
+run = client.get_run(champion.run_id) if champion else None
+print(json.dumps({{
+    "versions": sorted(int(v.version) for v in versions),
+    "champion": int(champion.version) if champion else None,
+    "metrics": run.data.metrics if run else {{}},
+    "params": run.data.params if run else {{}},
+    "tags": run.data.tags if run else {{}},
+}}))
+"""
+
+
+def registry(project: Project) -> dict:
+    """What the project's MLflow registry holds for its model, read with MLflow's client."""
+    return project.run_python(
+        REGISTRY_QUERY.format(
+            uri=project.answers["mlflow_tracking_uri"], model=project.answers["model_name"]
+        )
+    )
+
+
+def drop_column(path, column: str) -> None:
+    """Rewrite a CSV file without one of its columns, as a broken upstream export would."""
+    with path.open(newline="") as source:
+        rows = list(csv.DictReader(source))
+    with path.open("w", newline="") as target:
+        writer = csv.DictWriter(target, [c for c in rows[0] if c != column], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    return install_project(tmp_path_factory, "defaults")
+
+
+def test_own_lint_and_tests_pass(project):
+    project.make("lint")
+    project.make("test")
+
+
+def test_repro_trains_tracks_and_registers(project):
+    project.make("repro")
+    state = registry(project)
+    assert state["versions"] == [1]
+    assert state["champion"] == 1, "a model that passes the gate on an empty registry is champion"
+    assert {"test_accuracy", "test_f1_macro"} <= set(state["metrics"])
+    assert any(key.startswith("training.") for key in state["params"])
+    assert {"git_commit", "data_md5"} <= set(state["tags"])
+    reports = project.path / "data" / "08_reporting"
+    for report in (
+        "test_metrics.json",
+        "quality_gate.json",
+        "promotion.json",
+        "test_diagnostics.png",
+        "training_curves.png",
+    ):
+        assert (reports / report).is_file(), report
+
+
+def test_second_repro_is_a_noop(project):
+    result = project.make("repro")
+    assert "Running stage" not in result.stdout, result.stdout
+    print(f"[e2e] no-op make repro: {result.seconds:.1f} s")
+
+
+def test_missing_target_column_stops_and_registers_nothing(project):
+    raw = project.path / "data" / "01_raw" / "dataset.csv"
+    backup = raw.with_suffix(".bak")
+    shutil.copy(raw, backup)
+    try:
+        drop_column(raw, "target")
+        result = project.make("repro", check=False)
+        assert result.returncode != 0
+        assert "target" in result.stdout + result.stderr
+        assert "DataValidationError" in result.stdout + result.stderr
+        assert registry(project)["versions"] == [1], "nothing may be registered from bad data"
+    finally:
+        shutil.move(backup, raw)
