@@ -29,12 +29,20 @@ def test_passes_gitlab_schema(rendered):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def resolved(config, job):
+    """A job with what it `extends` merged in (GitLab's own order: later keys win)."""
+    merged = {}
+    for parent in job.get("extends", []):
+        merged |= resolved(config, config[parent])
+    return merged | job
+
+
 def test_every_job_says_when_it_runs(rendered):
     _, project = rendered
     config = pipeline(project)
     for name, job in jobs(config).items():
-        extended = set(job.get("extends", []))
-        assert "rules" in job or extended & {".on-every-change", ".on-lifecycle"}, name
+        job = resolved(config, job)
+        assert "rules" in job, f"{name} has no rules"
         assert job["stage"] in config["stages"], name
 
 
