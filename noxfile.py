@@ -73,20 +73,42 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-m", "not e2e", *session.posargs, env=tool_env(session))
 
 
+def install_gitlab_ci_local(session: nox.Session) -> Path:
+    """Install gitlab-ci-local (runs .gitlab-ci.yml jobs on this host) and rsync, which it needs.
+
+    4.73.0 is the newest release that runs on Node 20; rsync comes from Debian's packages.
+    """
+    if not shutil.which("rsync"):
+        if os.geteuid() != 0:
+            session.error("gitlab-ci-local needs rsync: install it (apt-get install rsync)")
+        session.run("apt-get", "install", "-y", "-q", "rsync", external=True, silent=True)
+    prefix = BUILD / "node"
+    binary = prefix / "node_modules" / ".bin" / "gitlab-ci-local"
+    if not binary.exists():
+        if not shutil.which("npm"):
+            session.error("gitlab-ci-local needs Node.js 20+ and npm: install them first")
+        session.run(
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(prefix),
+            "gitlab-ci-local@4.73.0",
+            external=True,
+            silent=True,
+        )
+    return binary.parent
+
+
 @nox.session(default=False)
 def e2e(session: nox.Session) -> None:
     """Slow tier: render projects and run their lifecycle on real DVC, MLflow, Triton, alibi."""
     session.install(*TEST_REQUIREMENTS)
     BUILD.mkdir(exist_ok=True)
-    session.run(
-        "pytest",
-        "-m",
-        "e2e",
-        "--basetemp",
-        str(BUILD / "e2e"),
-        *session.posargs,
-        env=tool_env(session),
-    )
+    env = tool_env(session)
+    env["PATH"] = os.pathsep.join((str(install_gitlab_ci_local(session)), env["PATH"]))
+    session.run("pytest", "-m", "e2e", "--basetemp", str(BUILD / "e2e"), *session.posargs, env=env)
 
 
 @nox.session(default=False)

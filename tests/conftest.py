@@ -7,6 +7,7 @@ from pathlib import Path
 import copier
 import pytest
 import yaml
+from projects import Project, installed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,3 +83,23 @@ def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     path = render(tmp_path_factory.mktemp(request.param) / "project", PROFILES[request.param])
     answers = yaml.safe_load((path / ".copier-answers.yml").read_text())
     return answers, path
+
+
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The default project, installed once and shared by every end-to-end test in order."""
+    return installed(render(tmp_path_factory.mktemp("defaults") / "project"))
+
+
+@pytest.fixture(scope="session")
+def regression_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The regression profile (s3 remote, MMD drift), installed once."""
+    profile = "regression-cpu-s3-mmd"
+    return installed(render(tmp_path_factory.mktemp(profile) / "project", PROFILES[profile]))
+
+
+@pytest.fixture(scope="session")
+def tabular_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The gcs + tabular-drift profile, installed once."""
+    profile = "gcs-tabular"
+    return installed(render(tmp_path_factory.mktemp(profile) / "project", PROFILES[profile]))

@@ -6,7 +6,7 @@ import csv
 import shutil
 
 import pytest
-from projects import Project, install_project
+from projects import Project
 
 pytestmark = pytest.mark.e2e
 
@@ -48,8 +48,8 @@ def drop_column(path, column: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Project:
-    return install_project(tmp_path_factory, "defaults")
+def project(default_project) -> Project:
+    return default_project
 
 
 def test_own_lint_and_tests_pass(project):

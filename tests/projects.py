@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PROFILES, render
 
 
 class Project:
@@ -59,9 +58,8 @@ class Project:
         return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def install_project(tmp_path_factory: pytest.TempPathFactory, profile: str) -> Project:
-    """Render a profile, `make install` it, and return it; the uv cache makes repeats cheap."""
-    path = render(tmp_path_factory.mktemp(profile) / "project", PROFILES[profile])
+def installed(path: Path) -> Project:
+    """`make install` a rendered project and return it; the shared uv cache makes it cheap."""
     answers = yaml.safe_load((path / ".copier-answers.yml").read_text())
     project = Project(path, answers)
     project.make("install")
