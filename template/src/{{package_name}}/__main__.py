@@ -1,4 +1,4 @@
-"""Run the project as `python -m <package>`, the same as `kedro run`."""
+"""Entry point so the project runs as ``python -m <package>`` and as its console script."""
 
 import sys
 from pathlib import Path
@@ -9,10 +9,12 @@ from kedro.framework.project import configure_project
 
 
 def main(*args: Any, **kwargs: Any) -> Any:
-    """Configure the Kedro project from this package and invoke its `run` command."""
+    """Configure the Kedro project from this package and dispatch to its ``run`` command."""
+    # The package name is derived from the folder so renaming the package needs no edit here.
     package_name = Path(__file__).parent.name
     configure_project(package_name)
-    kwargs["standalone_mode"] = not hasattr(sys, "ps1")
+    interactive = hasattr(sys, "ps1")
+    kwargs["standalone_mode"] = not interactive
     run = find_run_command(package_name)
     return run(*args, **kwargs)
 

@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import default_data
-
 RAW_DATA = Path("data/01_raw/dataset.csv")
 
 
@@ -45,6 +43,10 @@ def ensure_raw_data(raw: Path = RAW_DATA) -> str:
                 f"or delete {pointer} to start again from the default dataset."
             )
         return f"Fetched {raw} from the DVC remote."
+    # Imported here: scikit-learn and pandas take seconds to load, and the common case (the
+    # file is already there) needs neither.
+    from . import default_data
+
     default_data.main(["--output", str(raw)])
     track(raw)
     return f"Wrote the default dataset to {raw} and tracked it with DVC."

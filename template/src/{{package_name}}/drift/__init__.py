@@ -1,0 +1,1 @@
+"""Data-drift monitoring: fit detectors on training features, check production batches."""
