@@ -92,6 +92,13 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 
 @pytest.fixture(scope="session")
+def trained_project(default_project: Project) -> Project:
+    """The default project after `make repro` (a no-op when an earlier test already ran it)."""
+    default_project.make("repro")
+    return default_project
+
+
+@pytest.fixture(scope="session")
 def regression_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The regression profile (s3 remote, MMD drift), installed once."""
     profile = "regression-cpu-s3-mmd"

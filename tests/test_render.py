@@ -16,6 +16,15 @@ ALWAYS = [
     ".gitignore",
     ".pre-commit-config.yaml",
     ".dvc/config",
+    ".gitlab-ci.yml",
+    "dvc.yaml",
+    "conf/base/catalog.yml",
+    "conf/base/mlflow.yml",
+    *(
+        f"conf/base/parameters_{p}.yml"
+        for p in ("data_processing", "training", "evaluation", "monitoring")
+    ),
+    *(f"docker/{d}.Dockerfile" for d in ("train", "serve", "drift")),
     ".dvcignore",
     "Makefile",
     "README.md",
@@ -35,7 +44,24 @@ ALWAYS = [
         )
     ),
 ]
-PACKAGE_FILES = ["__init__.py", "__main__.py", "pipeline_registry.py", "settings.py"]
+PACKAGE_FILES = [
+    "__init__.py",
+    "__main__.py",
+    "pipeline_registry.py",
+    "settings.py",
+    "raw_data.py",
+    *(
+        f"pipelines/{p}/pipeline.py"
+        for p in ("data_processing", "training", "evaluation", "monitoring")
+    ),
+    "serving/export.py",
+    "serving/local_triton.py",
+    "serving/client.py",
+    "serving/rollback.py",
+    "drift/cli.py",
+    "drift/detectors.py",
+    "drift/retrain_trigger.py",
+]
 JINJA_LEFTOVER = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 
 

@@ -24,6 +24,7 @@ print(json.dumps({{
     "metrics": run.data.metrics if run else {{}},
     "params": run.data.params if run else {{}},
     "tags": run.data.tags if run else {{}},
+    "artifacts": [a.path for a in client.list_artifacts(run.info.run_id)] if run else [],
 }}))
 """
 
@@ -62,9 +63,10 @@ def test_repro_trains_tracks_and_registers(project):
     state = registry(project)
     assert state["versions"] == [1]
     assert state["champion"] == 1, "a model that passes the gate on an empty registry is champion"
-    assert {"test_accuracy", "test_f1_macro"} <= set(state["metrics"])
+    assert {"test.accuracy", "test.f1_macro", "epoch.val_loss"} <= set(state["metrics"])
     assert any(key.startswith("training.") for key in state["params"])
-    assert {"git_commit", "data_md5"} <= set(state["tags"])
+    assert {"git_commit", "data_md5", "promotion_reason"} <= set(state["tags"])
+    assert {"plots", "preprocessing", "drift_detector"} <= set(state["artifacts"])
     reports = project.path / "data" / "08_reporting"
     for report in (
         "test_metrics.json",
@@ -95,3 +97,12 @@ def test_missing_target_column_stops_and_registers_nothing(project):
         assert registry(project)["versions"] == [1], "nothing may be registered from bad data"
     finally:
         shutil.move(backup, raw)
+
+
+def test_regression_profile_tests_and_lifecycle(regression_project):
+    regression_project.make("test")
+    regression_project.make("repro")
+    state = registry(regression_project)
+    assert state["champion"] == state["versions"][-1]
+    assert {"test.rmse", "test.r2"} <= set(state["metrics"])
+    assert state["tags"]["task"] == "regression"

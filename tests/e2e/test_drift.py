@@ -1,0 +1,79 @@
+"""End-to-end tier: the drift job on a trained project, for every detector the template offers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPORT = "data/08_reporting/drift_report.json"
+BATCHES = "data/08_reporting/batches"
+
+WRITE_BATCH = """
+import json, pandas as pd
+raw = pd.read_csv("data/01_raw/dataset.csv").drop(columns=["target"]).sample(300, random_state=1)
+{change}
+raw.to_csv("{path}", index=False)
+print(json.dumps(list(raw.columns)))
+"""
+
+
+def write_batch(project, path: str, change: str = "") -> None:
+    """Write a production-like batch drawn from the raw data, changed by a line of pandas."""
+    project.run_python(WRITE_BATCH.format(change=change, path=path))
+
+
+def report(project) -> dict:
+    return json.loads((project.path / REPORT).read_text())
+
+
+def test_reference_like_batch_is_not_drift(trained_project):
+    write_batch(trained_project, "batch_clean.csv")
+    trained_project.make("drift", "BATCH=batch_clean.csv")
+    result = report(trained_project)
+    assert result["is_drift"] is False, result["drifted_features"]
+    assert result["detector"] == "ks"
+    assert result["model_version"] == "1"
+    for name in ("drift_report.png", "drift_report.md"):
+        assert (trained_project.path / "data" / "08_reporting" / name).is_file()
+
+
+def test_shifted_feature_is_drift_and_named(trained_project):
+    shift = 'raw["mean_radius"] += 3 * raw["mean_radius"].std()'
+    write_batch(trained_project, "batch_shifted.csv", shift)
+    result = trained_project.make("drift", "BATCH=batch_shifted.csv")
+    assert "DRIFT" in result.stdout
+    drift = report(trained_project)
+    assert drift["is_drift"] is True
+    assert drift["drifted_features"][0] == "mean_radius"
+    assert drift["features"]["mean_radius"]["is_drift"] is True
+
+
+def test_fail_on_drift_exits_non_zero(trained_project):
+    result = trained_project.make(
+        "drift", "BATCH=batch_shifted.csv", "FAIL_ON_DRIFT=1", check=False
+    )
+    assert result.returncode != 0
+    assert "DRIFT" in result.stdout
+
+
+def test_batch_missing_a_column_is_refused_by_name(trained_project):
+    write_batch(trained_project, "batch_missing.csv", 'raw = raw.drop(columns=["mean_texture"])')
+    result = trained_project.make("drift", "BATCH=batch_missing.csv", check=False)
+    assert result.returncode != 0
+    assert "mean_texture" in result.stderr
+
+
+@pytest.mark.parametrize("fixture", ["regression_project", "tabular_project"])
+def test_other_detectors_flag_the_simulated_shift(request, fixture):
+    project = request.getfixturevalue(fixture)
+    project.make("repro")
+    project.make("simulate-drift")
+    project.make("drift", f"BATCH={BATCHES}/shifted.csv")
+    drift = report(project)
+    assert drift["detector"] == project.answers["drift_detector"]
+    assert drift["is_drift"] is True
+    simulated = json.loads((project.path / BATCHES / "simulation.json").read_text())
+    assert set(simulated["mean_shifted_features"]) & set(drift["drifted_features"])
