@@ -21,8 +21,14 @@ def run_git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def inside_work_tree(project: Path) -> bool:
-    """Tell whether ``project`` already lies inside a git work tree."""
-    return run_git("rev-parse", "--is-inside-work-tree", cwd=project).stdout.strip() == "true"
+    """Tell whether ``project`` already belongs to a git work tree (and is not ignored by it).
+
+    A project rendered into an ignored folder of another repository (a build folder) is not
+    part of that repository, so it still needs one of its own.
+    """
+    if run_git("rev-parse", "--is-inside-work-tree", cwd=project).stdout.strip() != "true":
+        return False
+    return run_git("check-ignore", "--quiet", ".", cwd=project).returncode != 0
 
 
 def identity_args(project: Path) -> list[str]:

@@ -33,3 +33,13 @@ def test_leaves_an_existing_repository_alone(tmp_path):
     (inner / "README.md").write_text("hello\n")
     assert "nothing committed" in post_copy.initialise_repository(inner)
     assert git("status", "--porcelain", cwd=tmp_path).strip() == "?? project/"
+
+
+def test_initialises_inside_an_ignored_folder_of_another_repository(tmp_path):
+    git("init", "--quiet", cwd=tmp_path)
+    (tmp_path / ".gitignore").write_text("build/\n")
+    inner = tmp_path / "build" / "project"
+    inner.mkdir(parents=True)
+    (inner / "README.md").write_text("hello\n")
+    assert "Initialised" in post_copy.initialise_repository(inner)
+    assert git("rev-parse", "--show-toplevel", cwd=inner).strip() == str(inner)
