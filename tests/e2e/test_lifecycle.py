@@ -97,6 +97,12 @@ def test_missing_target_column_stops_and_registers_nothing(project):
         assert registry(project)["versions"] == [1], "nothing may be registered from bad data"
     finally:
         shutil.move(backup, raw)
+    # DVC removed the failed stage's outputs; with the data fixed, one repro brings them back
+    # from its run cache without retraining.
+    recovered = project.make("repro")
+    assert "cached - skipping run" in recovered.stdout, recovered.stdout
+    assert (project.path / "data" / "05_model_input" / "test.parquet").is_file()
+    assert registry(project)["versions"] == [1]
 
 
 def test_regression_profile_tests_and_lifecycle(regression_project):
