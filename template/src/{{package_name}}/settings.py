@@ -6,6 +6,15 @@ See https://docs.kedro.org/en/stable/configure/configuration_basics/ for every o
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
+from . import ranks
+from .hooks import RankZeroWrites
+
+# Under torchrun (`make train NPROC=2`) only rank 0 writes the pipeline's outputs and talks to
+# MLflow: the other processes do not even load kedro-mlflow, so they never open the tracking
+# store (several processes creating a fresh sqlite store at once would race).
+HOOKS = (RankZeroWrites(),)
+DISABLE_HOOKS_FOR_PLUGINS = () if ranks.is_rank_zero() else ("kedro-mlflow",)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

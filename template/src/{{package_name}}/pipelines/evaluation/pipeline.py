@@ -56,6 +56,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "model",
                     "test_metrics",
                     "quality_gate_result",
+                    "training_history",
                     "preprocessor",
                     "params:evaluation",
                     "params:training",

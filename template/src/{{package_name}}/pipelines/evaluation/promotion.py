@@ -62,6 +62,7 @@ def register_model(
     model: ServingModule,
     test_metrics: dict[str, float],
     gate_result: dict[str, Any],
+    training_history: list[dict[str, float]],
     preprocessor: dict,
     params: dict[str, Any],
     training_params: dict[str, Any],
@@ -76,6 +77,7 @@ def register_model(
         model: Trained serving module.
         test_metrics: Test-set metrics.
         gate_result: Output of :func:`check_quality_gate`.
+        training_history: Per-epoch records of the training run (how it was trained).
         preprocessor: Fitted preprocessing artifact, logged next to the model.
         params: The ``evaluation`` parameters.
         training_params: The ``training`` parameters, stored as model metadata.
@@ -94,6 +96,8 @@ def register_model(
             "data_md5": md5 or "unknown",
             "data_md5_source": md5_source,
             "task": model.task,
+            # How many data-parallel processes trained the model (`make train NPROC=2`).
+            "training_processes": str(training_history[-1].get("processes", 1)),
         }
         mlflow.set_tags(lineage)
         mlflow.log_dict(preprocessor, "preprocessing/preprocessor.json")

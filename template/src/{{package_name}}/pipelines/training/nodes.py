@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+from ... import distributed
 from ...preprocessor import Preprocessor
 from ...serving_model import ServingModule
 from ...tasks import CLASSIFICATION
@@ -46,6 +47,9 @@ def train_model(
 ) -> tuple[ServingModule, list[dict[str, float]]]:
     """Train the serving module reproducibly and return it with its per-epoch history.
 
+    Under ``torchrun`` (``make train NPROC=2``) every process trains on its share of each
+    mini-batch and gradients are averaged across processes (``distributed.py``).
+
     Args:
         train_set: Training split (features + target).
         validation_set: Validation split used for early stopping.
@@ -56,7 +60,7 @@ def train_model(
         The trained module on CPU in eval mode, and the history records.
     """
     state = Preprocessor.from_dict(preprocessor)
-    device = resolve_device(params["device"])
+    device = distributed.local_device(resolve_device(params["device"]))
     settings = LoopSettings(
         epochs=params["epochs"],
         batch_size=params["batch_size"],
@@ -65,22 +69,26 @@ def train_model(
         patience=params["patience"],
         seed=params["seed"],
     )
-    logger.info("Training on %s (task=%s).", device, state.task)
+    logger.info(
+        "Training on %s (task=%s, %d process(es)).", device, state.task, distributed.world_size()
+    )
 
     was_deterministic = torch.are_deterministic_algorithms_enabled()
     # warn_only: a few CUDA kernels have no deterministic variant; better a warning than a crash.
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        # Seed before building the module: weight initialisation draws from this RNG.
+        # Seed before building the module: weight initialisation draws from this RNG (and
+        # every process of a data-parallel run starts from the same weights).
         torch.manual_seed(settings.seed)
         model = ServingModule(state, params["hidden_sizes"], params["dropout"])
-        history = train_loop(
-            model,
-            to_training_data(train_set, state),
-            to_training_data(validation_set, state),
-            settings,
-            device,
-        )
+        with distributed.process_group(device):
+            history = train_loop(
+                model,
+                to_training_data(train_set, state),
+                to_training_data(validation_set, state),
+                settings,
+                device,
+            )
     finally:
         # Do not leak a global torch setting into the rest of the process (e.g. tests).
         torch.use_deterministic_algorithms(was_deterministic)

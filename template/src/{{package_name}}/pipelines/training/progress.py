@@ -1,4 +1,4 @@
-"""Epoch progress display; quiet when stderr is not a terminal (CI, DVC logs)."""
+"""Epoch progress display, shown by rank 0 on a terminal only (quiet in CI and DVC logs)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import sys
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ... import ranks
+
 
 def epoch_progress() -> Progress:
-    """Return a rich progress bar for epochs, disabled when not attached to a TTY."""
+    """Return a rich progress bar for epochs, shown by rank 0 on a TTY only."""
     return Progress(
         TextColumn("[bold]training"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[status]}"),
-        disable=not sys.stderr.isatty(),
+        disable=not (sys.stderr.isatty() and ranks.is_rank_zero()),
         transient=False,
     )

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
+from ... import distributed
 from ...serving_model import ServingModule
 from ...tasks import CLASSIFICATION, REGRESSION
 from .device import autocast, grad_scaler
@@ -65,7 +67,8 @@ def train_loop(
     """Train ``model`` in place and restore its best-validation-loss weights.
 
     Returns:
-        One record per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_metric``.
+        One record per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_metric`` and
+        ``processes`` (how many data-parallel processes trained it).
     """
     model.to(device)
     # The transform has no trainable parameters, so transforming once up front is exact.
@@ -75,6 +78,13 @@ def train_loop(
     y_train, y_val = train.y.to(device), validation.y.to(device)
 
     loss_fn = _loss_fn(model.task)
+    # Under torchrun the network is wrapped so that backward() averages gradients across
+    # processes; the wrapper shares the module's parameters, so ``model`` stays the one to keep.
+    network: nn.Module = model.network
+    if distributed.is_distributed():
+        network = DistributedDataParallel(
+            model.network, device_ids=[device.index] if device.type == "cuda" else None
+        )
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
@@ -91,24 +101,32 @@ def train_loop(
             order = torch.randperm(f_train.shape[0], generator=shuffle_rng).to(device)
             total, seen = 0.0, 0
             for batch in order.split(settings.batch_size):
+                if len(batch) < distributed.world_size():
+                    # A last batch too small to give every process a row is skipped by all.
+                    continue
+                rows = distributed.shard(batch)
                 optimizer.zero_grad(set_to_none=True)
                 with autocast(device):
-                    loss = loss_fn(model.scores(f_train[batch]).float(), y_train[batch])
+                    loss = loss_fn(network(f_train[rows]).float(), y_train[rows])
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
-                total += float(loss.detach()) * len(batch)
-                seen += len(batch)
+                total += float(loss.detach()) * len(rows)
+                seen += len(rows)
+            total, seen = distributed.sum_across_processes(total, seen)
 
             model.eval()
             with torch.no_grad(), autocast(device):
                 val_scores = model.scores(f_val).float()
-                val_loss = float(loss_fn(val_scores, y_val))
+                # Every process holds the same weights; rank 0's loss decides early stopping
+                # for all, so no process can stop alone.
+                val_loss = distributed.from_rank_zero(float(loss_fn(val_scores, y_val)))
             record = {
                 "epoch": epoch,
                 "train_loss": total / seen,
                 "val_loss": val_loss,
                 "val_metric": _validation_metric(model, val_scores, y_val),
+                "processes": distributed.world_size(),
             }
             history.append(record)
             progress.update(
