@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+# Tests on the default project share it (one xdist worker, in order); the other profiles each
+# have their own group.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("default")]
 
 REPORT = "data/08_reporting/drift_report.json"
 BATCHES = "data/08_reporting/batches"
@@ -40,9 +42,11 @@ def test_reference_like_batch_is_not_drift(trained_project):
         assert (trained_project.path / "data" / "08_reporting" / name).is_file()
 
 
+SHIFT = 'raw["mean_radius"] += 3 * raw["mean_radius"].std()'
+
+
 def test_shifted_feature_is_drift_and_named(trained_project):
-    shift = 'raw["mean_radius"] += 3 * raw["mean_radius"].std()'
-    write_batch(trained_project, "batch_shifted.csv", shift)
+    write_batch(trained_project, "batch_shifted.csv", SHIFT)
     result = trained_project.make("drift", "BATCH=batch_shifted.csv")
     assert "DRIFT" in result.stdout
     drift = report(trained_project)
@@ -52,6 +56,7 @@ def test_shifted_feature_is_drift_and_named(trained_project):
 
 
 def test_fail_on_drift_exits_non_zero(trained_project):
+    write_batch(trained_project, "batch_shifted.csv", SHIFT)
     result = trained_project.make(
         "drift", "BATCH=batch_shifted.csv", "FAIL_ON_DRIFT=1", check=False
     )
@@ -66,7 +71,13 @@ def test_batch_missing_a_column_is_refused_by_name(trained_project):
     assert "mean_texture" in result.stderr
 
 
-@pytest.mark.parametrize("fixture", ["regression_project", "tabular_project"])
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        pytest.param("regression_project", marks=pytest.mark.xdist_group("regression")),
+        pytest.param("tabular_project", marks=pytest.mark.xdist_group("tabular")),
+    ],
+)
 def test_other_detectors_flag_the_simulated_shift(request, fixture):
     project = request.getfixturevalue(fixture)
     project.make("repro")

@@ -1,7 +1,7 @@
 """The champion's drift detector, fetched from MLflow, and drift metrics logged back to it.
 
 Each registered model version carries the detector fitted on its own training data (the
-monitoring pipeline logs it), so the drift job always checks production against the model
+drift_detector pipeline logs it), so the drift job always checks production against the model
 that is actually served.
 """
 
@@ -43,7 +43,7 @@ def fetch_champion_detector(model_name: str, cache_dir: Path = CACHE_DIR) -> tup
         except MlflowException as error:
             raise ChampionDetectorError(
                 f"{model_name} v{champion.version} has no drift detector in its run: "
-                "run `make repro` so the monitoring stage fits and logs one."
+                "run `make repro` so the drift_detector stage fits and logs one."
             ) from error
     return target / DETECTOR_ARTIFACT_PATH, str(champion.version)
 

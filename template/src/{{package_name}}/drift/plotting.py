@@ -7,18 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-# Non-interactive backend: the job runs headless (CI, cron, Kedro); no display is available.
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from .ranking import format_p_value, severity_order
 
-__all__ = ["MAX_PANELS", "plot_drift"]
+__all__ = ["MAX_PANELS", "PNG_DPI", "drift_figure", "plot_drift"]
 
 # Beyond ~12 small panels a grid stops being readable at a glance; the most severe are shown.
 MAX_PANELS = 12
@@ -29,6 +24,9 @@ _MAX_PLOT_ROWS = 20_000
 _DRIFT_COLOR = "#c62828"
 _REFERENCE_COLOR = "#9e9e9e"
 _BATCH_COLOR = "#1565c0"
+# Readable on a screen and small enough for MR comments; the catalog's drift_report_plot uses
+# the same resolution.
+PNG_DPI = 90
 
 
 def _numeric_panel(ax: Any, reference: np.ndarray, batch: np.ndarray) -> None:
@@ -65,6 +63,61 @@ def _title(name: str, entry: dict[str, Any]) -> str:
     return f"{name}{flag}\n{entry['test']}={stat_text}  {p_text}"
 
 
+def drift_figure(
+    report: dict[str, Any],
+    reference_sample: pd.DataFrame,
+    batch: pd.DataFrame,
+    categorical_columns: Sequence[str],
+    max_panels: int = MAX_PANELS,
+) -> Figure:
+    """Draw the reference-vs-batch grid for the report's features.
+
+    Drifted features come first (most severe first) with a red title and frame; the remaining
+    panels show the least stable non-drifted features. The figure is not registered with
+    pyplot, so nothing needs closing and a headless job needs no display backend.
+    """
+    order = severity_order(report["features"])[:max_panels]
+    categorical = set(categorical_columns)
+    if len(batch) > _MAX_PLOT_ROWS:
+        batch = batch.sample(n=_MAX_PLOT_ROWS, random_state=0)
+
+    n_rows = max(1, math.ceil(len(order) / _COLUMNS))
+    fig = Figure(figsize=(4 * _COLUMNS, 3 * n_rows + 0.8))
+    axes = np.atleast_1d(fig.subplots(n_rows, _COLUMNS)).ravel()
+    for ax, name in zip(axes, order, strict=False):
+        entry = report["features"][name]
+        reference = reference_sample[name].to_numpy(dtype=np.float64)
+        values = batch[name].to_numpy(dtype=np.float64)
+        if name in categorical:
+            _categorical_panel(ax, reference, values)
+        else:
+            _numeric_panel(ax, reference, values)
+        ax.tick_params(labelsize=7)
+        ax.set_yticks([])
+        color = _DRIFT_COLOR if entry["is_drift"] else "black"
+        ax.set_title(_title(name, entry), fontsize=9, color=color)
+        if entry["is_drift"]:
+            for spine in ax.spines.values():
+                spine.set_edgecolor(_DRIFT_COLOR)
+                spine.set_linewidth(2.5)
+    for ax in axes[len(order) :]:
+        ax.set_visible(False)
+    if order:
+        axes[0].legend(fontsize=7, loc="upper right")
+
+    n_drifted = len(report["drifted_features"])
+    verdict = "DRIFT DETECTED" if report["is_drift"] else "No drift"
+    fig.suptitle(
+        f"{verdict}: {report['detector']} detector, {n_drifted}/{len(report['features'])} "
+        f"features flagged; model {report['model_version']}; batch {report['n_batch']} rows"
+        f" (showing {len(order)} most severe)",
+        fontsize=11,
+        color=_DRIFT_COLOR if report["is_drift"] else "black",
+    )
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
 def plot_drift(
     report: dict[str, Any],
     reference_sample: pd.DataFrame,
@@ -73,54 +126,8 @@ def plot_drift(
     path: str | Path,
     max_panels: int = MAX_PANELS,
 ) -> Path:
-    """Draw the reference-vs-batch grid for the report's features and save it as a PNG.
-
-    Drifted features come first (most severe first) with a red title and frame; the remaining
-    panels show the least stable non-drifted features. Returns the written path.
-    """
-    order = severity_order(report["features"])[:max_panels]
-    categorical = set(categorical_columns)
-    if len(batch) > _MAX_PLOT_ROWS:
-        batch = batch.sample(n=_MAX_PLOT_ROWS, random_state=0)
-
-    n_rows = max(1, math.ceil(len(order) / _COLUMNS))
-    fig, axes = plt.subplots(n_rows, _COLUMNS, figsize=(4 * _COLUMNS, 3 * n_rows + 0.8))
-    axes = np.atleast_1d(axes).ravel()
-    try:
-        for ax, name in zip(axes, order, strict=False):
-            entry = report["features"][name]
-            reference = reference_sample[name].to_numpy(dtype=np.float64)
-            values = batch[name].to_numpy(dtype=np.float64)
-            if name in categorical:
-                _categorical_panel(ax, reference, values)
-            else:
-                _numeric_panel(ax, reference, values)
-            ax.tick_params(labelsize=7)
-            ax.set_yticks([])
-            color = _DRIFT_COLOR if entry["is_drift"] else "black"
-            ax.set_title(_title(name, entry), fontsize=9, color=color)
-            if entry["is_drift"]:
-                for spine in ax.spines.values():
-                    spine.set_edgecolor(_DRIFT_COLOR)
-                    spine.set_linewidth(2.5)
-        for ax in axes[len(order) :]:
-            ax.set_visible(False)
-        if order:
-            axes[0].legend(fontsize=7, loc="upper right")
-
-        n_drifted = len(report["drifted_features"])
-        verdict = "DRIFT DETECTED" if report["is_drift"] else "No drift"
-        fig.suptitle(
-            f"{verdict}: {report['detector']} detector, {n_drifted}/{len(report['features'])} "
-            f"features flagged; model {report['model_version']}; batch {report['n_batch']} rows"
-            f" (showing {len(order)} most severe)",
-            fontsize=11,
-            color=_DRIFT_COLOR if report["is_drift"] else "black",
-        )
-        fig.tight_layout(rect=(0, 0, 1, 0.97))
-        path = Path(path)
-        fig.savefig(path, dpi=90)
-    finally:
-        # Figures are global state in pyplot; a long-running job must not leak them.
-        plt.close(fig)
+    """Draw :func:`drift_figure` and save it as a PNG; return the written path."""
+    fig = drift_figure(report, reference_sample, batch, categorical_columns, max_panels)
+    path = Path(path)
+    fig.savefig(path, dpi=PNG_DPI)
     return path

@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# Re-exported: the file checks live apart so that they import fast (see batch_file.py).
+from .batch_file import CSV_SUFFIXES, BatchFormatError, SchemaError, check_batch_path
+
 __all__ = [
     "BatchFormatError",
     "EmptyBatchError",
@@ -23,16 +26,10 @@ __all__ = [
     "NonNumericColumnsError",
     "SchemaError",
     "ValidatedBatch",
+    "check_batch_path",
     "load_batch",
     "validate_batch",
 ]
-
-_CSV_SUFFIXES = frozenset({".csv"})
-_PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
-
-
-class SchemaError(ValueError):
-    """Base class for every reason a batch cannot be checked for drift."""
 
 
 class MissingColumnsError(SchemaError):
@@ -75,10 +72,6 @@ class InfiniteValuesError(SchemaError):
         self.counts = dict(counts)
         detail = ", ".join(f"{name!r} ({n} inf)" for name, n in self.counts.items())
         super().__init__(f"Feature column(s) contain infinite values: {detail}")
-
-
-class BatchFormatError(SchemaError):
-    """The batch file cannot be read (unknown suffix, absent file)."""
 
 
 @dataclass(frozen=True)
@@ -149,15 +142,7 @@ def load_batch(path: str | Path) -> pd.DataFrame:
     Raises:
         BatchFormatError: The file does not exist or its suffix is not supported.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in _CSV_SUFFIXES | _PARQUET_SUFFIXES:
-        supported = sorted(_CSV_SUFFIXES | _PARQUET_SUFFIXES)
-        raise BatchFormatError(
-            f"Unsupported batch file {str(path)!r}: suffix {suffix!r} is not one of {supported}"
-        )
-    if not path.is_file():
-        raise BatchFormatError(f"Batch file {str(path)!r} does not exist")
-    if suffix in _CSV_SUFFIXES:
+    path = check_batch_path(path)
+    if path.suffix.lower() in CSV_SUFFIXES:
         return pd.read_csv(path)
     return pd.read_parquet(path)

@@ -1,4 +1,4 @@
-"""Definition of the monitoring pipeline."""
+"""Definition of the drift_detector pipeline."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -11,13 +11,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 fit_drift_detector,
-                ["train_set", "preprocessor", "params:monitoring"],
+                ["train_set", "preprocessor", "params:drift_detector"],
                 "drift_detector",
                 name="fit_drift_detector",
             ),
             Node(
                 log_drift_detector,
-                ["drift_detector", "promotion_record", "params:monitoring"],
+                ["drift_detector", "promotion_record", "params:drift_detector"],
                 "drift_detector_record",
                 name="log_drift_detector",
             ),
