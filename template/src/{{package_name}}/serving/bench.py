@@ -11,7 +11,7 @@ import json
 import platform
 import sys
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import asdict
 from pathlib import Path
 
@@ -102,7 +102,8 @@ def run_benchmark(
                 f"ready: {serve.ready_seconds:.2f} s"
             )
             # Same model behind both servers: a large difference means the comparison is void.
-            baseline = InvocationsClient(serve.port).predict(synthetic_rows(8, n_features, seed=1))
+            with closing(InvocationsClient(serve.port)) as check:
+                baseline = check.predict(synthetic_rows(8, n_features, seed=1))
             notes.append(
                 "max |Triton - mlflow serve| on 8 rows: "
                 f"{float(np.max(np.abs(baseline - reference))):.2e}"
