@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 
@@ -45,3 +47,29 @@ def test_serve_image_is_the_chosen_triton_release(rendered):
     parser = DockerfileParser(path=str(project / "docker" / "serve.Dockerfile"))
     args = [i["value"] for i in parser.structure if i["instruction"] == "ARG"]
     assert f"TRITON_IMAGE=nvcr.io/nvidia/tritonserver:{answers['triton_version']}-py3" in args
+
+
+def _exec_form(parser: DockerfileParser, instruction: str) -> list[str]:
+    values = [i["value"] for i in parser.structure if i["instruction"] == instruction]
+    return json.loads(values[-1]) if values else []
+
+
+def test_images_run_the_commands_the_end_to_end_tests_run(rendered):
+    """The training image runs `make repro` and the drift image `make drift`'s command."""
+    answers, project = rendered
+    makefile = (project / "Makefile").read_text()
+    train = DockerfileParser(path=str(project / "docker" / "train.Dockerfile"))
+    assert _exec_form(train, "ENTRYPOINT") + _exec_form(train, "CMD") == ["make", "repro"]
+    assert re.search(r"^repro: .*\n\t\$\(DVC\) repro$", makefile, re.MULTILINE)
+    drift = DockerfileParser(path=str(project / "docker" / "drift.Dockerfile"))
+    entrypoint = _exec_form(drift, "ENTRYPOINT")
+    assert entrypoint == ["python", "-m", f"{answers['package_name']}.drift"]
+    assert re.search(r"^drift: .*\n\t\$\(PYTHON\) -m \$\(PACKAGE\)\.drift ", makefile, re.MULTILINE)
+
+
+def test_build_context_leaves_secrets_and_data_out(rendered):
+    _, project = rendered
+    ignored = (project / ".dockerignore").read_text().splitlines()
+    for pattern in ("conf/local/", ".dvc/config.local", ".env", "data/**", ".venv/", ".git/"):
+        assert pattern in ignored, f".dockerignore must leave {pattern} out of images"
+    assert "!data/**/*.dvc" in ignored, "the DVC pointers go in, so images can pull the data"

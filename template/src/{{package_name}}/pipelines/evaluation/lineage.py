@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,7 +11,11 @@ import yaml
 
 
 def git_commit(cwd: Path | None = None) -> str | None:
-    """Return ``HEAD``'s commit sha, or None outside a git repository or without git."""
+    """Return ``HEAD``'s commit sha; outside git, the ``GIT_COMMIT`` an image was built with.
+
+    The training image has no git repository: it is built with ``--build-arg GIT_COMMIT=<sha>``.
+    Returns None when neither is known.
+    """
     try:
         result = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -21,7 +26,8 @@ def git_commit(cwd: Path | None = None) -> str | None:
             timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
-        return None
+        built_from = os.environ.get("GIT_COMMIT", "unknown")
+        return None if built_from == "unknown" else built_from
     return result.stdout.strip() or None
 
 
