@@ -13,7 +13,9 @@ from .hooks import RankZeroWrites
 # MLflow: the other processes do not even load kedro-mlflow, so they never open the tracking
 # store (several processes creating a fresh sqlite store at once would race).
 HOOKS = (RankZeroWrites(),)
-DISABLE_HOOKS_FOR_PLUGINS = () if ranks.is_rank_zero() else ("kedro-mlflow",)
+# Kedro matches the distribution's metadata name, which kedro-mlflow spells with "_" in some
+# releases and "-" in others.
+DISABLE_HOOKS_FOR_PLUGINS = () if ranks.is_rank_zero() else ("kedro_mlflow", "kedro-mlflow")
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
