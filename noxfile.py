@@ -23,8 +23,13 @@ TEST_REQUIREMENTS = [
     "copier==9.19.1",
     # Generated projects install themselves with uv (`make install`).
     "uv==0.13.9",
-    "pytest==9.*",
+    # pytest 9.2 breaks pytest-xdist's --dist=loadgroup (tests of one group land on several
+    # workers: pytest-dev/pytest-xdist#1386); the end-to-end tier relies on the grouping.
+    "pytest==9.1.*",
+    # The end-to-end tier runs independent projects side by side (one worker per core).
+    "pytest-xdist==3.8.*",
     "pyyaml>=6",
+    "packaging>=24",
     "ruff==0.17.*",
     "tritonclient[grpc]==2.73.*",
     "check-jsonschema>=0.30",
@@ -108,7 +113,18 @@ def e2e(session: nox.Session) -> None:
     BUILD.mkdir(exist_ok=True)
     env = tool_env(session)
     env["PATH"] = os.pathsep.join((str(install_gitlab_ci_local(session)), env["PATH"]))
-    session.run("pytest", "-m", "e2e", "--basetemp", str(BUILD / "e2e"), *session.posargs, env=env)
+    # Tests that share a project carry the same xdist_group and run in one worker, in order.
+    session.run(
+        "pytest",
+        "-m",
+        "e2e",
+        "--numprocesses=auto",
+        "--dist=loadgroup",
+        "--basetemp",
+        str(BUILD / "e2e"),
+        *session.posargs,
+        env=env,
+    )
 
 
 @nox.session(default=False)

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-# Tests on the default project share it (one xdist worker, in order); the other profiles each
-# have their own group.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("default")]
+# Tests that share a project share its xdist group (one worker, in order). A test carries one
+# group mark only: xdist joins the names of every mark it finds into a new group.
+pytestmark = pytest.mark.e2e
+on_default_project = pytest.mark.xdist_group("default")
 
 REPORT = "data/08_reporting/drift_report.json"
 BATCHES = "data/08_reporting/batches"
@@ -31,6 +32,7 @@ def report(project) -> dict:
     return json.loads((project.path / REPORT).read_text())
 
 
+@on_default_project
 def test_reference_like_batch_is_not_drift(trained_project):
     write_batch(trained_project, "batch_clean.csv")
     trained_project.make("drift", "BATCH=batch_clean.csv")
@@ -45,6 +47,7 @@ def test_reference_like_batch_is_not_drift(trained_project):
 SHIFT = 'raw["mean_radius"] += 3 * raw["mean_radius"].std()'
 
 
+@on_default_project
 def test_shifted_feature_is_drift_and_named(trained_project):
     write_batch(trained_project, "batch_shifted.csv", SHIFT)
     result = trained_project.make("drift", "BATCH=batch_shifted.csv")
@@ -55,6 +58,7 @@ def test_shifted_feature_is_drift_and_named(trained_project):
     assert drift["features"]["mean_radius"]["is_drift"] is True
 
 
+@on_default_project
 def test_fail_on_drift_exits_non_zero(trained_project):
     write_batch(trained_project, "batch_shifted.csv", SHIFT)
     result = trained_project.make(
@@ -64,6 +68,7 @@ def test_fail_on_drift_exits_non_zero(trained_project):
     assert "DRIFT" in result.stdout
 
 
+@on_default_project
 def test_batch_missing_a_column_is_refused_by_name(trained_project):
     write_batch(trained_project, "batch_missing.csv", 'raw = raw.drop(columns=["mean_texture"])')
     result = trained_project.make("drift", "BATCH=batch_missing.csv", check=False)

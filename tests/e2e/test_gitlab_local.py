@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("default")]
 
 # Jobs that need a GPU runner, a registry, a cluster or secrets are validated and listed only.
 LISTED_JOBS = [
@@ -46,6 +46,7 @@ def test_list_shows_the_whole_job_graph(default_project):
 
 
 def test_lint_and_test_jobs_pass_in_shell_mode(default_project):
+    """The default project's own `make install`, `make lint` and `make test`, as CI runs them."""
     wheels = os.environ.get("TORCH_WHEELS", "")
     result = gitlab_ci_local(
         default_project,

@@ -1,4 +1,8 @@
-"""End-to-end tier: the default project runs its own tests and its whole lifecycle for real."""
+"""End-to-end tier: the default project runs its whole lifecycle for real.
+
+The default project's own `make lint` and `make test` run as the GitLab `lint` and `test` jobs
+(test_gitlab_local.py), so they are not repeated here.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ import shutil
 import pytest
 from projects import Project
 
+# One xdist group per project (one worker, in order), one group mark per test.
 pytestmark = pytest.mark.e2e
+on_default_project = pytest.mark.xdist_group("default")
 
 REGISTRY_QUERY = """
 import json, os
@@ -53,11 +59,7 @@ def project(default_project) -> Project:
     return default_project
 
 
-def test_own_lint_and_tests_pass(project):
-    project.make("lint")
-    project.make("test")
-
-
+@on_default_project
 def test_repro_trains_tracks_and_registers(project):
     project.make("repro")
     state = registry(project)
@@ -78,12 +80,14 @@ def test_repro_trains_tracks_and_registers(project):
         assert (reports / report).is_file(), report
 
 
+@on_default_project
 def test_second_repro_is_a_noop(project):
     result = project.make("repro")
     assert "Running stage" not in result.stdout, result.stdout
     print(f"[e2e] no-op make repro: {result.seconds:.1f} s")
 
 
+@on_default_project
 def test_missing_target_column_stops_and_registers_nothing(project):
     raw = project.path / "data" / "01_raw" / "dataset.csv"
     backup = raw.with_suffix(".bak")
@@ -105,6 +109,7 @@ def test_missing_target_column_stops_and_registers_nothing(project):
     assert registry(project)["versions"] == [1]
 
 
+@pytest.mark.xdist_group("regression")
 def test_regression_profile_tests_and_lifecycle(regression_project):
     regression_project.make("test")
     regression_project.make("repro")
