@@ -11,6 +11,8 @@ from pathlib import Path
 import yaml
 from conftest import FIXED_MAKE_TARGETS, PROFILES, render
 
+# One folder under src/<package>/pipelines/ and one parameters file each.
+PIPELINES = ("data_processing", "training", "evaluation", "drift_detector", "drift")
 ALWAYS = [
     ".copier-answers.yml",
     ".gitignore",
@@ -20,12 +22,10 @@ ALWAYS = [
     "dvc.yaml",
     "conf/base/catalog.yml",
     "conf/base/mlflow.yml",
-    *(
-        f"conf/base/parameters_{p}.yml"
-        for p in ("data_processing", "training", "evaluation", "monitoring")
-    ),
+    *(f"conf/base/parameters_{p}.yml" for p in PIPELINES),
     *(f"docker/{d}.Dockerfile" for d in ("train", "serve", "drift")),
     ".dvcignore",
+    ".dockerignore",
     "Makefile",
     "README.md",
     "pyproject.toml",
@@ -50,18 +50,21 @@ PACKAGE_FILES = [
     "pipeline_registry.py",
     "settings.py",
     "raw_data.py",
-    *(
-        f"pipelines/{p}/pipeline.py"
-        for p in ("data_processing", "training", "evaluation", "monitoring")
-    ),
+    "hooks.py",
+    "ranks.py",
+    "distributed.py",
+    *(f"pipelines/{p}/{f}.py" for p in PIPELINES for f in ("__init__", "nodes", "pipeline")),
     "serving/export.py",
     "serving/local_triton.py",
     "serving/client.py",
     "serving/rollback.py",
     "drift/cli.py",
+    "drift/dataset.py",
     "drift/detectors.py",
     "drift/retrain_trigger.py",
 ]
+# Renamed in v0.2.0 (`monitoring` became `drift_detector`); nothing may render under old names.
+RETIRED = ["conf/base/parameters_monitoring.yml", "src/{package}/pipelines/monitoring"]
 # A Jinja expression or tag left unrendered; Python's nested braces ("}}") are not Jinja.
 JINJA_LEFTOVER = re.compile(r"\{\{\s*[\w.]+(\s*\|[^}]*)?\s*\}\}|\{%-?\s|\s-?%\}|\{#\s")
 
@@ -81,6 +84,20 @@ def test_expected_files_present(rendered):
         f"src/{answers['package_name']}/{f}" for f in PACKAGE_FILES if not (package / f).is_file()
     ]
     assert not missing, f"missing rendered files: {missing}"
+    retired = [f for f in RETIRED if (project / f.format(package=answers["package_name"])).exists()]
+    assert not retired, f"rendered under retired names: {retired}"
+
+
+def test_template_machinery_absent(rendered):
+    """Answers change what files say, never which template files leak into a project."""
+    _, project = rendered
+    leaked = [
+        str(p.relative_to(project))
+        for p in project_files(project)
+        if p.suffix == ".jinja" or p.name in {"copier.yml", "noxfile.py", "releases.yml"}
+    ]
+    leaked += [d for d in ("includes", "hooks", "template") if (project / d).exists()]
+    assert not leaked, f"template files rendered into the project: {leaked}"
 
 
 def test_answers_recorded(rendered):
