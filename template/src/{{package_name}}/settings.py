@@ -3,6 +3,8 @@
 See https://docs.kedro.org/en/stable/configure/configuration_basics/ for every option.
 """
 
+from importlib import metadata
+
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
@@ -13,9 +15,10 @@ from .hooks import RankZeroWrites
 # MLflow: the other processes do not even load kedro-mlflow, so they never open the tracking
 # store (several processes creating a fresh sqlite store at once would race).
 HOOKS = (RankZeroWrites(),)
-# Kedro matches the distribution's metadata name, which kedro-mlflow spells with "_" in some
-# releases and "-" in others.
-DISABLE_HOOKS_FOR_PLUGINS = () if ranks.is_rank_zero() else ("kedro_mlflow", "kedro-mlflow")
+# Kedro matches plugins by their distribution's metadata name, which is not always the name
+# they are installed by ("kedro-mlflow" reports "kedro_mlflow"), so ask the installed one.
+_KEDRO_MLFLOW = metadata.distribution("kedro-mlflow").metadata["Name"]
+DISABLE_HOOKS_FOR_PLUGINS = () if ranks.is_rank_zero() else (_KEDRO_MLFLOW,)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
