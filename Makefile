@@ -7,8 +7,8 @@ PYTHON ?= python3
 demo: $(NOX) ## Render the default project into build/demo and run its whole lifecycle
 	$(NOX) -s demo
 
-test: $(NOX) ## Run the whole test suite: lint, render tests, end-to-end tests, docs
-	$(NOX) -s lint tests e2e docs
+test: $(NOX) ## Run the whole test suite: lint, plugin tests, render tests, end-to-end tests, docs
+	$(NOX) -s lint plugin tests e2e docs
 
 $(NOX): requirements-tools.txt
 	$(PYTHON) -m venv $(TOOLS)

@@ -57,6 +57,11 @@ def tagged_clone(destination: Path) -> Path:
             shutil.copy2(source, target)
         elif target.exists():
             target.unlink()  # deleted in the working tree, not yet committed
+    # Removed from the index (`git rm`, a staged rename): absent from the list above.
+    kept = set(files)
+    for name in git("ls-files", "-z", cwd=destination).split("\0"):
+        if name and name not in kept:
+            (destination / name).unlink(missing_ok=True)
     git("add", "--all", cwd=destination)
     if git("status", "--porcelain", cwd=destination):
         identity = ["-c", "user.name=tests", "-c", "user.email=tests@localhost"]

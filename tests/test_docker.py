@@ -63,8 +63,8 @@ def test_images_run_the_commands_the_end_to_end_tests_run(rendered):
     assert re.search(r"^repro: .*\n\t\$\(DVC\) repro$", makefile, re.MULTILINE)
     drift = DockerfileParser(path=str(project / "docker" / "drift.Dockerfile"))
     entrypoint = _exec_form(drift, "ENTRYPOINT")
-    assert entrypoint == ["python", "-m", f"{answers['package_name']}.drift"]
-    assert re.search(r"^drift: .*\n\t\$\(PYTHON\) -m \$\(PACKAGE\)\.drift ", makefile, re.MULTILINE)
+    assert entrypoint == ["kedro", "drift", "check"]
+    assert re.search(r"^drift: .*\n\t\$\(KEDRO\) drift check ", makefile, re.MULTILINE)
 
 
 def test_build_context_leaves_secrets_and_data_out(rendered):

@@ -42,3 +42,27 @@ def test_git_tags_match_the_record():
         assert git("rev-parse", f"{tag}^{{commit}}") == recorded[tag], (
             f"tag {tag} and releases.yml point at different commits"
         )
+
+
+def test_plugin_version_is_the_template_version_projects_install():
+    """kedro-mlops-kit is released with the template: one version, one CHANGELOG.
+
+    `kit_version` in copier.yml (what `make install` pins) equals the plugin's own version and
+    the package's __version__; once that version is released, its tag and section exist.
+    """
+    import tomllib
+
+    import yaml
+
+    plugin = ROOT / "kedro-mlops-kit"
+    declared = tomllib.loads((plugin / "pyproject.toml").read_text())["project"]["version"]
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    assert questions["kit_version"]["default"] == declared
+    init = (plugin / "src" / "kedro_mlops_kit" / "__init__.py").read_text()
+    assert f'__version__ = "{declared}"' in init
+    released = {release.version for release in releases()}
+    if f"v{declared}" in released:
+        assert re.search(rf"^## v{re.escape(declared)}\b", CHANGELOG, re.MULTILINE)
+    else:
+        # Not released yet: it must be newer than every release.
+        assert all(Version(declared) > Version(v) for v in released), declared

@@ -21,6 +21,7 @@ ALWAYS = [
     ".gitlab-ci.yml",
     "dvc.yaml",
     "conf/base/catalog.yml",
+    "conf/base/catalog_mlops.yml",
     "conf/base/mlflow.yml",
     *(f"conf/base/parameters_{p}.yml" for p in PIPELINES),
     *(f"docker/{d}.Dockerfile" for d in ("train", "serve", "drift")),
@@ -44,25 +45,21 @@ ALWAYS = [
         )
     ),
 ]
+# The team's package: settings, the model factory and the pipelines; the machinery lives in the
+# kedro-mlops-kit plugin.
 PACKAGE_FILES = [
     "__init__.py",
     "__main__.py",
     "pipeline_registry.py",
     "settings.py",
-    "raw_data.py",
-    "hooks.py",
-    "ranks.py",
-    "distributed.py",
-    *(f"pipelines/{p}/{f}.py" for p in PIPELINES for f in ("__init__", "nodes", "pipeline")),
-    "serving/export.py",
-    "serving/local_triton.py",
-    "serving/client.py",
-    "serving/rollback.py",
-    "drift/cli.py",
-    "drift/dataset.py",
-    "drift/detectors.py",
-    "drift/retrain_trigger.py",
+    "model.py",
+    *(f"pipelines/{p}/{f}.py" for p in PIPELINES for f in ("__init__", "pipeline")),
+    *(f"pipelines/{p}/nodes.py" for p in ("data_processing", "training", "evaluation")),
 ]
+# Machinery that moved into the plugin in v0.3.0: it must not render into the team's package.
+MOVED_TO_PLUGIN = ["serving", "drift", "hooks.py", "ranks.py", "distributed.py", "raw_data.py"]
+# The default project's src/ stays small enough to read (issue: at most 1,500 lines).
+SRC_LINE_BUDGET = 1500
 # Renamed in v0.2.0 (`monitoring` became `drift_detector`); nothing may render under old names.
 RETIRED = ["conf/base/parameters_monitoring.yml", "src/{package}/pipelines/monitoring"]
 # A Jinja expression or tag left unrendered; Python's nested braces ("}}") are not Jinja.
@@ -86,6 +83,15 @@ def test_expected_files_present(rendered):
     assert not missing, f"missing rendered files: {missing}"
     retired = [f for f in RETIRED if (project / f.format(package=answers["package_name"])).exists()]
     assert not retired, f"rendered under retired names: {retired}"
+    machinery = [m for m in MOVED_TO_PLUGIN if (package / m).exists()]
+    assert not machinery, f"plugin machinery rendered into the team's package: {machinery}"
+
+
+def test_team_source_within_budget(rendered):
+    answers, project = rendered
+    lines = sum(len(p.read_text().splitlines()) for p in (project / "src").rglob("*.py"))
+    print(f"src/ of {answers['package_name']}: {lines} lines of Python")
+    assert lines <= SRC_LINE_BUDGET, f"src/ holds {lines} lines of Python (budget 1,500)"
 
 
 def test_template_machinery_absent(rendered):
@@ -114,6 +120,7 @@ def test_answers_recorded(rendered):
         "mlflow_tracking_uri",
         "drift_detector",
         "triton_version",
+        "template_repository",
     ):
         assert question in answers, f"{question} not recorded in .copier-answers.yml"
 

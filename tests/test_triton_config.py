@@ -22,10 +22,12 @@ def test_config_parses_as_model_config(rendered, config_file):
     assert config.max_batch_size > 0
     assert config.HasField("dynamic_batching")
     assert config.version_policy.latest.num_versions == 2, "the previous version stays loaded"
-    assert [i.name for i in config.input] == ["features"]
-    assert [o.name for o in config.output] == ["predictions"]
-    outputs = 2 if answers["task"] == "classification" else 1
-    assert list(config.output[0].dims) == [outputs]
+    # Nothing derived from the model: Triton auto-completes the tensors from each version's
+    # model.onnx and the feature names/labels travel inside it, so `make export` never has to
+    # rewrite this committed, team-owned file.
+    assert not config.input
+    assert not config.output
+    assert not config.parameters
 
 
 def test_instance_kind_follows_accelerator(rendered):

@@ -84,12 +84,17 @@ def test_batch_missing_a_column_is_refused_by_name(trained_project):
     ],
 )
 def test_other_detectors_flag_the_simulated_shift(request, fixture):
+    """mmd (regression profile) and tabular (tabular profile, with a categorical column and the
+    team's embedding network, see conftest.py) on the shifted batch `make simulate-drift` writes."""
     project = request.getfixturevalue(fixture)
     project.make("repro")
     project.make("simulate-drift")
-    project.make("drift", f"BATCH={BATCHES}/shifted.csv")
+    result = project.make("drift", f"BATCH={BATCHES}/shifted.csv")
+    assert "DRIFT" in result.stdout
     drift = report(project)
     assert drift["detector"] == project.answers["drift_detector"]
     assert drift["is_drift"] is True
+    for name in ("drift_report.png", "drift_report.md"):
+        assert (project.path / "data" / "08_reporting" / name).is_file()
     simulated = json.loads((project.path / BATCHES / "simulation.json").read_text())
     assert set(simulated["mean_shifted_features"]) & set(drift["drifted_features"])

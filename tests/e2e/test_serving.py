@@ -1,122 +1,194 @@
-"""End-to-end tier: export the champion, serve it on a real local Triton, query it, roll back."""
+"""End-to-end tier: every project exports its champion, serves it on a real local Triton, answers
+like ONNX Runtime (through the client and through `make predict`) and stops on SIGTERM.
+
+One run per project, so per answer that changes what is served: `task=classification` with the
+ks detector (default), `task=regression` with mmd and an S3 remote, and the tabular profile with
+the team's own embedding network (conftest.py). The rollback test runs on the default project.
+"""
 
 from __future__ import annotations
 
-import json
+import csv
 import os
 import signal
 import subprocess
-import urllib.error
-import urllib.request
+import time
+from pathlib import Path
 
+import numpy as np
 import pytest
-from projects import free_port, wait_for
+from projects import Served, http_json, port_is_free, serving, triton_processes, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("default")]
+pytestmark = pytest.mark.e2e
 
-COMPARE = """
+# One param per project, each in the xdist group of its project: its tests run in that group's
+# worker, in order, after the project's other tests in earlier files. One group mark per test.
+PROJECTS = [
+    pytest.param(
+        "default_project", id="classification-ks", marks=pytest.mark.xdist_group("default")
+    ),
+    pytest.param(
+        "regression_project", id="regression-mmd", marks=pytest.mark.xdist_group("regression")
+    ),
+    pytest.param(
+        "tabular_project", id="tabular-embedding", marks=pytest.mark.xdist_group("tabular")
+    ),
+]
+
+# The contract of the highest exported version (the one Triton serves by default) and ONNX
+# Runtime's answer on the rows, in the contract's feature order.
+ONNXRUNTIME = """
 import json, numpy as np, onnxruntime as ort, pandas as pd
-from {package}.serving.client import TritonClient
-rows = pd.read_parquet("data/05_model_input/test.parquet")
-config = "serving/model_repository/{model}"
-session = ort.InferenceSession(f"{{config}}/{version}/model.onnx")
-features = [i.name for i in session.get_inputs()]
-x = rows.drop(columns=["target"]).to_numpy(np.float32)
-expected = session.run(None, {{features[0]: x}})[0]
-diffs = {{}}
+from kedro_mlops_kit.serving.contract import repository_contract
+from kedro_mlops_kit.serving.model_repository import version_dirs
+folder = "serving/model_repository/{model}"
+version = max(version_dirs(folder))
+contract = repository_contract("serving/model_repository", "{model}", version)
+session = ort.InferenceSession(f"{{folder}}/{{version}}/model.onnx")
+x = pd.read_csv("{rows}")[list(contract.feature_columns)].to_numpy(np.float32)
+print(json.dumps({{
+    "version": version,
+    "task": contract.task,
+    "n_features": contract.n_features,
+    "n_outputs": contract.n_outputs,
+    "class_labels": contract.class_labels,
+    "expected": session.run(None, {{session.get_inputs()[0].name: x}})[0].tolist(),
+}}))
+"""
+CLIENT = """
+import json, numpy as np, pandas as pd
+from kedro_mlops_kit.serving.client import TritonClient
+from kedro_mlops_kit.serving.contract import repository_contract
+contract = repository_contract("serving/model_repository", "{model}")
+x = pd.read_csv("{rows}")[list(contract.feature_columns)].to_numpy(np.float32)
+answers = {{}}
 for protocol, port in (("http", {http}), ("grpc", {grpc})):
-    client = TritonClient(f"127.0.0.1:{{port}}", protocol=protocol, model_name="{model}")
-    diffs[protocol] = float(np.abs(client.predict(x) - expected).max())
-print(json.dumps(diffs))
+    with TritonClient(f"127.0.0.1:{{port}}", protocol=protocol, model_name="{model}") as client:
+        answers[protocol] = client.predict(x).tolist()
+print(json.dumps(answers))
+"""
+WRITE_ROWS = """
+import json, pandas as pd
+rows = pd.read_csv("data/01_raw/dataset.csv").drop(columns=["target"]).sample(40, random_state=3)
+rows.to_csv("{rows}", index=False)
+print(json.dumps(len(rows)))
 """
 
 
-def http_json(url: str, body: dict | None = None) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+def rows_file(project) -> Path:
+    """Raw rows without the target, as production sends them (beside the project, not in it)."""
+    return project.path.parent / "rows_to_predict.csv"
 
 
-@pytest.fixture(scope="module")
-def server(trained_project):
-    """`make export`, then `make serve` in the background on free loopback ports."""
-    trained_project.make("export")
-    ports = {name: free_port() for name in ("HTTP", "GRPC", "METRICS")}
-    env = os.environ | {f"TRITON_{name}_PORT": str(port) for name, port in ports.items()}
-    log = (trained_project.path / "triton.log").open("w")
-    process = subprocess.Popen(
-        ["make", "serve"],
-        cwd=trained_project.path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{ports['HTTP']}"
-    model = trained_project.answers["model_name"]
-    try:
-        seconds = wait_for(
-            lambda: http_json(f"{base}/v2/models/{model}/ready")[0] == 200, 120, "model ready"
-        )
-        print(f"[e2e] make serve: model ready after {seconds:.1f} s")
-        yield {"base": base, "ports": ports, "model": model}
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
+def onnxruntime_answer(project) -> dict:
+    """ONNX Runtime on the highest exported version (what Triton serves) with its contract."""
+    return project.run_python(ONNXRUNTIME.format(model=project.model, rows=rows_file(project)))
 
 
-def served_versions(server) -> list[str]:
-    return http_json(f"{server['base']}/v2/models/{server['model']}")[1].get("versions", [])
+@pytest.fixture(scope="module", params=PROJECTS)
+def served(request) -> Served:
+    """The project trained (`make repro`, a no-op after earlier tests), exported and served."""
+    project = request.getfixturevalue(request.param)
+    project.make("repro")
+    project.make("export")
+    project.run_python(WRITE_ROWS.format(rows=rows_file(project)))
+    with serving(project) as server:
+        yield server
 
 
-def test_metadata_matches_config(server):
-    status, metadata = http_json(f"{server['base']}/v2/models/{server['model']}")
+def test_metadata_matches_the_exported_contract(served):
+    contract = onnxruntime_answer(served.project)
+    status, metadata = http_json(f"{served.base}/v2/models/{served.model}")
     assert status == 200
     assert [i["name"] for i in metadata["inputs"]] == ["features"]
-    assert metadata["inputs"][0]["shape"] == [-1, 30]
-    assert metadata["outputs"][0]["shape"] == [-1, 2]
+    assert metadata["inputs"][0]["shape"] == [-1, contract["n_features"]]
+    assert metadata["outputs"][0]["shape"] == [-1, contract["n_outputs"]]
+    expected_outputs = 2 if served.project.answers["task"] == "classification" else 1
+    assert contract["n_outputs"] == expected_outputs
+    assert contract["task"] == served.project.answers["task"]
 
 
-def test_http_and_grpc_answer_like_onnxruntime(trained_project, server):
-    diffs = trained_project.run_python(
-        COMPARE.format(
-            package=trained_project.package,
-            model=server["model"],
-            version=1,
-            http=server["ports"]["HTTP"],
-            grpc=server["ports"]["GRPC"],
+def test_http_and_grpc_answer_like_onnxruntime(served):
+    expected = onnxruntime_answer(served.project)["expected"]
+    answers = served.project.run_python(
+        CLIENT.format(
+            model=served.model,
+            rows=rows_file(served.project),
+            http=served.ports["HTTP"],
+            grpc=served.ports["GRPC"],
         )
     )
-    assert diffs["http"] < 1e-5 and diffs["grpc"] < 1e-5, diffs
+    for protocol, answer in answers.items():
+        diff = np.abs(np.array(answer) - np.array(expected)).max()
+        assert diff < 1e-5, (protocol, diff)
 
 
-def test_malformed_request_is_refused_and_server_stays_ready(server):
+def test_make_predict_prints_what_onnxruntime_computes(served):
+    """`make predict ROWS=...` names its columns from the contract inside model.onnx."""
+    onnx = onnxruntime_answer(served.project)
+    result = served.project.make("predict", f"ROWS={rows_file(served.project)}", env=served.env())
+    # make echoes the command first; the CSV starts at its header.
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith(("p_", "prediction")))
+    columns, *rows = list(csv.reader(lines[header:]))
+    expected = np.array(onnx["expected"])
+    assert len(rows) == len(expected) == 40
+    if onnx["task"] == "classification":
+        labels = [str(label) for label in onnx["class_labels"]]
+        assert columns == [f"p_{label}" for label in labels] + ["label"]
+        probabilities = np.array([[float(v) for v in row[:-1]] for row in rows])
+        assert np.abs(probabilities - expected).max() < 1e-5
+        assert [row[-1] for row in rows] == [labels[i] for i in expected.argmax(axis=1)]
+    else:
+        assert columns == ["prediction"]
+        predictions = np.array([float(row[0]) for row in rows])
+        assert np.abs(predictions - expected[:, 0]).max() < 1e-3
+
+
+def test_malformed_request_is_refused_and_server_stays_ready(served):
     bad = {
         "inputs": [
             {"name": "features", "shape": [1, 3], "datatype": "FP32", "data": [1.0, 2.0, 3.0]}
         ]
     }
-    status, body = http_json(f"{server['base']}/v2/models/{server['model']}/infer", bad)
+    status, body = http_json(f"{served.base}/v2/models/{served.model}/infer", bad)
     assert status == 400, body
     assert "error" in body
-    assert http_json(f"{server['base']}/v2/health/ready")[0] == 200
+    assert http_json(f"{served.base}/v2/health/ready")[0] == 200
 
 
-def test_rollback_changes_the_served_version(trained_project, server):
+@pytest.mark.parametrize("served", PROJECTS[:1], indirect=True)
+def test_rollback_changes_the_served_version(served):
+    project = served.project
     # A second registration of the same model ties with the champion, and a tie is promoted.
     subprocess.run(
-        [str(trained_project.path / ".venv" / "bin" / "kedro"), "run", "--pipeline", "evaluation"],
-        cwd=trained_project.path,
+        [str(project.path / ".venv" / "bin" / "kedro"), "run", "--pipeline", "evaluation"],
+        cwd=project.path,
         check=True,
         capture_output=True,
         env=os.environ | {"KEDRO_DISABLE_TELEMETRY": "true"},
     )
-    trained_project.make("export")
-    wait_for(lambda: "2" in served_versions(server), 60, "version 2 to be served")
-    trained_project.make("rollback")
-    wait_for(lambda: served_versions(server) == ["1"], 60, "rollback to version 1")
+    project.make("export")
+    wait_for(lambda: "2" in served.versions(), 60, "version 2 to be served")
+    project.make("rollback")
+    wait_for(lambda: served.versions() == ["1"], 60, "rollback to version 1")
+
+
+def test_sigterm_to_make_serve_stops_the_server(served):
+    """SIGTERM to `make serve` alone (as a supervisor sends it) stops tritonserver, as Ctrl-C does.
+
+    make forwards SIGTERM to its child, `kedro serving serve`, which stops the server it runs
+    in a session of its own; nothing of it may be left, and its three ports are free again.
+    """
+    assert triton_processes(served.project.path), "the server should run before the signal"
+    started = time.perf_counter()
+    served.process.send_signal(signal.SIGTERM)  # the make process only, not its group
+    served.process.wait(timeout=60)
+    print(
+        f"[e2e] {served.project.path.parent.name}: make serve stopped by SIGTERM in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    assert triton_processes(served.project.path) == []
+    busy = {name: port for name, port in served.ports.items() if not port_is_free(port)}
+    assert not busy, f"ports still taken after the server stopped: {busy}"
+    assert "SIGTERM: stopping tritonserver" in served.log.read_text()

@@ -6,7 +6,7 @@ from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
 # Not part of `kedro run`: the drift job checks production batches on its own schedule, against
-# the champion that an earlier run registered (`python -m <package>.drift`, `make drift`).
+# the champion that an earlier run registered (`kedro drift check`, `make drift`).
 ON_DEMAND_PIPELINES = frozenset({"drift"})
 
 

@@ -6,10 +6,9 @@ See https://docs.kedro.org/en/stable/configure/configuration_basics/ for every o
 from importlib import metadata
 
 from kedro.config import OmegaConfigLoader
+from kedro_mlops_kit import ranks
+from kedro_mlops_kit.hooks import RankZeroWrites
 from omegaconf.resolvers import oc
-
-from . import ranks
-from .hooks import RankZeroWrites
 
 # Under torchrun (`make train NPROC=2`) only rank 0 writes the pipeline's outputs and talks to
 # MLflow: the other processes do not even load kedro-mlflow, so they never open the tracking

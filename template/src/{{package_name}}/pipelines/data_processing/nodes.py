@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from kedro_mlops_kit.data.validation import DataValidationError, validate_raw_data
+from kedro_mlops_kit.preprocessor import Preprocessor
+from kedro_mlops_kit.tasks import CLASSIFICATION, REGRESSION, check_task
 from sklearn.model_selection import train_test_split
-
-from ...preprocessor import Preprocessor
-from ...tasks import CLASSIFICATION, REGRESSION, check_task
-from .validation import DataValidationError, validate_raw_data
 
 __all__ = ["fit_preprocessor", "split_data", "validate_raw_data"]
 

@@ -7,15 +7,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from kedro_mlops_kit.evaluation.gate import apply_quality_gate
+from kedro_mlops_kit.evaluation.metrics import class_indices, predict, test_set_metrics
+from kedro_mlops_kit.evaluation.plots import (
+    confusion_matrix_figure,
+    residuals_figure,
+    training_curves_figure,
+)
+from kedro_mlops_kit.evaluation.promotion import register_model
+from kedro_mlops_kit.serving_model import ServingModule
+from kedro_mlops_kit.tasks import CLASSIFICATION
+from kedro_mlops_kit.training.trainer import VALIDATION_METRIC
 from matplotlib.figure import Figure
-
-from ...serving_model import ServingModule
-from ...tasks import CLASSIFICATION
-from ..training.trainer import VALIDATION_METRIC
-from .gate import apply_quality_gate
-from .metrics import class_indices, predict, test_set_metrics
-from .plots import confusion_matrix_figure, residuals_figure, training_curves_figure
-from .promotion import register_model
 
 __all__ = [
     "check_quality_gate",

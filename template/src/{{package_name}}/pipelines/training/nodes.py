@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pandas as pd
-import torch
+from kedro_mlops_kit.serving_model import ServingModule
+from kedro_mlops_kit.training.fit import train
 
-from ... import distributed
-from ...preprocessor import Preprocessor
-from ...serving_model import ServingModule
-from ...tasks import CLASSIFICATION
-from .device import resolve_device
-from .trainer import LoopSettings, TrainingData, train_loop
-
-logger = logging.getLogger(__name__)
-
-
-def to_training_data(frame: pd.DataFrame, preprocessor: Preprocessor) -> TrainingData:
-    """Convert a split into raw-feature tensors and encoded targets."""
-    x = torch.tensor(frame[preprocessor.feature_columns].to_numpy(), dtype=torch.float32)
-    target = frame[preprocessor.target]
-    if preprocessor.task == CLASSIFICATION:
-        index = {label: i for i, label in enumerate(preprocessor.class_labels)}
-        unknown = set(target.unique()) - set(index)
-        if unknown:
-            raise ValueError(
-                f"Target labels {sorted(unknown)} were not seen in the training split; "
-                "use a stratified split or more data."
-            )
-        y = torch.tensor(target.map(index).to_numpy(), dtype=torch.long)
-    else:
-        scaled = (target.to_numpy(dtype="float32") - preprocessor.target_mean) / (
-            preprocessor.target_std
-        )
-        y = torch.tensor(scaled, dtype=torch.float32).unsqueeze(1)
-    return TrainingData(x=x, y=y)
+from ...model import build_model
 
 
 def train_model(
@@ -45,10 +17,10 @@ def train_model(
     preprocessor: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[ServingModule, list[dict[str, float]]]:
-    """Train the serving module reproducibly and return it with its per-epoch history.
+    """Train the network of ``model.build_model``; return it with its per-epoch history.
 
-    Under ``torchrun`` (``make train NPROC=2``) every process trains on its share of each
-    mini-batch and gradients are averaged across processes (``distributed.py``).
+    The plugin runs the loop: seeding, device, mixed precision, early stopping, and data
+    parallelism under ``torchrun`` (``make train NPROC=2``).
 
     Args:
         train_set: Training split (features + target).
@@ -59,37 +31,4 @@ def train_model(
     Returns:
         The trained module on CPU in eval mode, and the history records.
     """
-    state = Preprocessor.from_dict(preprocessor)
-    device = distributed.local_device(resolve_device(params["device"]))
-    settings = LoopSettings(
-        epochs=params["epochs"],
-        batch_size=params["batch_size"],
-        learning_rate=params["learning_rate"],
-        weight_decay=params["weight_decay"],
-        patience=params["patience"],
-        seed=params["seed"],
-    )
-    logger.info(
-        "Training on %s (task=%s, %d process(es)).", device, state.task, distributed.world_size()
-    )
-
-    was_deterministic = torch.are_deterministic_algorithms_enabled()
-    # warn_only: a few CUDA kernels have no deterministic variant; better a warning than a crash.
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    try:
-        # Seed before building the module: weight initialisation draws from this RNG (and
-        # every process of a data-parallel run starts from the same weights).
-        torch.manual_seed(settings.seed)
-        model = ServingModule(state, params["hidden_sizes"], params["dropout"])
-        with distributed.process_group(device):
-            history = train_loop(
-                model,
-                to_training_data(train_set, state),
-                to_training_data(validation_set, state),
-                settings,
-                device,
-            )
-    finally:
-        # Do not leak a global torch setting into the rest of the process (e.g. tests).
-        torch.use_deterministic_algorithms(was_deterministic)
-    return model, history
+    return train(build_model, train_set, validation_set, preprocessor, params)

@@ -1,0 +1,1 @@
+"""Evaluation: test metrics and plots, the quality gate, registration and promotion."""

@@ -1,0 +1,1 @@
+"""Training: the loop any nn.Module honouring the contract trains in, on CPU, GPU or DDP."""

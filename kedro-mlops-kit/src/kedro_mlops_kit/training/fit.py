@@ -1,0 +1,108 @@
+"""Train the project's network: the one call the project's training node makes.
+
+The project owns the architecture (``model.build_model``); this module owns everything around
+it: seeding, determinism, the device, data parallelism under ``torchrun``, the loop, early
+stopping and the serving head.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from kedro_mlops_kit import distributed
+from kedro_mlops_kit.preprocessor import Preprocessor
+from kedro_mlops_kit.serving_model import ServingModule
+from kedro_mlops_kit.tasks import CLASSIFICATION
+from kedro_mlops_kit.training.device import resolve_device
+from kedro_mlops_kit.training.trainer import LoopSettings, TrainingData, train_loop
+
+logger = logging.getLogger(__name__)
+
+#: The project's factory: fitted preprocessing + ``params:training`` -> the network.
+ModelFactory = Callable[[Preprocessor, dict[str, Any]], nn.Module]
+
+
+def to_training_data(frame: pd.DataFrame, preprocessor: Preprocessor) -> TrainingData:
+    """Convert a split into raw-feature tensors and encoded targets."""
+    x = torch.tensor(frame[preprocessor.feature_columns].to_numpy(), dtype=torch.float32)
+    target = frame[preprocessor.target]
+    if preprocessor.task == CLASSIFICATION:
+        index = {label: i for i, label in enumerate(preprocessor.class_labels)}
+        unknown = set(target.unique()) - set(index)
+        if unknown:
+            raise ValueError(
+                f"Target labels {sorted(unknown, key=str)} were not seen in the training split; "
+                "use a stratified split or more data."
+            )
+        y = torch.tensor(target.map(index).to_numpy(), dtype=torch.long)
+    else:
+        scaled = (target.to_numpy(dtype="float32") - preprocessor.target_mean) / (
+            preprocessor.target_std
+        )
+        y = torch.tensor(scaled, dtype=torch.float32).unsqueeze(1)
+    return TrainingData(x=x, y=y)
+
+
+def train(
+    build_model: ModelFactory,
+    train_set: pd.DataFrame,
+    validation_set: pd.DataFrame,
+    preprocessor: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[ServingModule, list[dict[str, float]]]:
+    """Build the network with ``build_model``, train it reproducibly, return it with its history.
+
+    Under ``torchrun`` (``make train NPROC=2``) every process trains on its share of each
+    mini-batch and gradients are averaged across processes.
+
+    Args:
+        build_model: The project's factory (``model.build_model``).
+        train_set: Training split (features + target).
+        validation_set: Validation split used for early stopping.
+        preprocessor: Fitted preprocessing state (``Preprocessor.to_dict()``).
+        params: The ``training`` parameters: ``device``, ``epochs``, ``batch_size``,
+            ``learning_rate``, ``weight_decay``, ``patience``, ``seed`` and whatever the
+            factory reads.
+
+    Returns:
+        The trained :class:`ServingModule` on CPU in eval mode, and one history record per epoch.
+    """
+    state = Preprocessor.from_dict(preprocessor)
+    device = distributed.local_device(resolve_device(params["device"]))
+    settings = LoopSettings(
+        epochs=params["epochs"],
+        batch_size=params["batch_size"],
+        learning_rate=params["learning_rate"],
+        weight_decay=params["weight_decay"],
+        patience=params["patience"],
+        seed=params["seed"],
+    )
+    logger.info(
+        "Training on %s (task=%s, %d process(es)).", device, state.task, distributed.world_size()
+    )
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    # warn_only: a few CUDA kernels have no deterministic variant; better a warning than a crash.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        # Seed before building: weight initialisation draws from this RNG (and every process of
+        # a data-parallel run starts from the same weights).
+        torch.manual_seed(settings.seed)
+        model = ServingModule(build_model(state, params), state)
+        with distributed.process_group(device):
+            history = train_loop(
+                model,
+                to_training_data(train_set, state),
+                to_training_data(validation_set, state),
+                settings,
+                device,
+            )
+    finally:
+        # Do not leak a global torch setting into the rest of the process (e.g. tests).
+        torch.use_deterministic_algorithms(was_deterministic)
+    return model, history

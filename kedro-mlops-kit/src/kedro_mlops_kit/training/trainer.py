@@ -1,0 +1,145 @@
+"""Seeded mini-batch training loop with early stopping and per-epoch history."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from kedro_mlops_kit import distributed
+from kedro_mlops_kit.serving_model import ServingModule
+from kedro_mlops_kit.tasks import CLASSIFICATION, REGRESSION
+from kedro_mlops_kit.training.device import autocast, grad_scaler
+from kedro_mlops_kit.training.early_stopping import EarlyStopping
+from kedro_mlops_kit.training.progress import epoch_progress
+
+logger = logging.getLogger(__name__)
+
+# Name of the ``val_metric`` history field per task (what _validation_metric computes).
+VALIDATION_METRIC = {CLASSIFICATION: "accuracy", REGRESSION: "rmse"}
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Raw-feature tensors and encoded targets for one split.
+
+    ``y`` holds class indices (long) for classification and the standardised target
+    (float, shape ``[n, 1]``) for regression.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """Hyper-parameters of the loop (a typed view of ``params:training``)."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    patience: int
+    seed: int
+
+
+def _loss_fn(task: str) -> nn.Module:
+    return nn.CrossEntropyLoss() if task == CLASSIFICATION else nn.MSELoss()
+
+
+def _validation_metric(model: ServingModule, scores: torch.Tensor, y: torch.Tensor) -> float:
+    """Accuracy for classification; RMSE in target units for regression."""
+    if model.task == CLASSIFICATION:
+        return float((scores.argmax(dim=1) == y).float().mean())
+    return float(((scores - y) * model.target_std).pow(2).mean().sqrt())
+
+
+def train_loop(
+    model: ServingModule,
+    train: TrainingData,
+    validation: TrainingData,
+    settings: LoopSettings,
+    device: torch.device,
+) -> list[dict[str, float]]:
+    """Train ``model`` in place and restore its best-validation-loss weights.
+
+    Returns:
+        One record per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_metric`` and
+        ``processes`` (how many data-parallel processes trained it).
+    """
+    model.to(device)
+    f_train, f_val = train.x.to(device), validation.x.to(device)
+    y_train, y_val = train.y.to(device), validation.y.to(device)
+
+    loss_fn = _loss_fn(model.task)
+    # Under torchrun the network is wrapped so that backward() averages gradients across
+    # processes; the wrapper shares the module's parameters, so ``model`` stays the one to keep.
+    network: nn.Module = model.network
+    if distributed.is_distributed():
+        network = DistributedDataParallel(
+            model.network, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    scaler = grad_scaler(device)
+    stopper = EarlyStopping(patience=settings.patience)
+    # A dedicated generator makes the shuffling order independent of any other RNG use.
+    shuffle_rng = torch.Generator().manual_seed(settings.seed)
+    history: list[dict[str, float]] = []
+
+    with epoch_progress() as progress:
+        bar = progress.add_task("epochs", total=settings.epochs, status="")
+        for epoch in range(1, settings.epochs + 1):
+            model.train()
+            order = torch.randperm(f_train.shape[0], generator=shuffle_rng).to(device)
+            total, seen = 0.0, 0
+            for batch in order.split(settings.batch_size):
+                if len(batch) < distributed.world_size():
+                    # A last batch too small to give every process a row is skipped by all.
+                    continue
+                rows = distributed.shard(batch)
+                optimizer.zero_grad(set_to_none=True)
+                with autocast(device):
+                    loss = loss_fn(network(f_train[rows]).float(), y_train[rows])
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                total += float(loss.detach()) * len(rows)
+                seen += len(rows)
+            total, seen = distributed.sum_across_processes(total, seen)
+
+            model.eval()
+            with torch.no_grad(), autocast(device):
+                val_scores = model.scores(f_val).float()
+                # Every process holds the same weights; rank 0's loss decides early stopping
+                # for all, so no process can stop alone.
+                val_loss = distributed.from_rank_zero(float(loss_fn(val_scores, y_val)))
+            record = {
+                "epoch": epoch,
+                "train_loss": total / seen,
+                "val_loss": val_loss,
+                "val_metric": _validation_metric(model, val_scores, y_val),
+                "processes": distributed.world_size(),
+            }
+            history.append(record)
+            progress.update(
+                bar,
+                advance=1,
+                status=f"train {record['train_loss']:.4f} val {val_loss:.4f}",
+            )
+            if stopper.update(epoch, val_loss, model):
+                logger.info(
+                    "Early stopping at epoch %d (best val_loss %.4f at epoch %d).",
+                    epoch,
+                    stopper.best_loss,
+                    stopper.best_epoch,
+                )
+                break
+
+    stopper.restore_best(model)
+    model.to("cpu").eval()
+    return history

@@ -1,0 +1,122 @@
+from pathlib import Path
+
+import pytest
+from tritonclient.grpc import model_config_pb2 as mc
+
+from kedro_mlops_kit.serving.errors import ModelRepositoryError
+from kedro_mlops_kit.serving.model_config import (
+    ModelSignature,
+    config_paths,
+    ensure_configs,
+    read_config,
+    write_config,
+)
+
+SIG = ModelSignature(4, 3, ("a", "b", "c", "d"), "classification", ("x", "y", "z"))
+
+USER_EDITED = """\
+# The team's config: comments and layout are theirs.
+name: "tabular_mlp"
+backend: "onnxruntime"
+max_batch_size: 64
+version_policy { latest { num_versions: 2 } }
+instance_group [ { count: 3 kind: KIND_GPU gpus: [ 0 ] } ]
+dynamic_batching { preferred_batch_size: [ 8, 16 ] max_queue_delay_microseconds: 500 }
+parameters { key: "owner" value { string_value: "team-ml" } }
+"""
+PINNED = (
+    'input [ { name: "features" data_type: TYPE_FP32 dims: [ 4 ] } ]\n'
+    'output [ { name: "predictions" data_type: TYPE_FP32 dims: [ 3 ] } ]\n'
+)
+
+
+def test_new_model_dir_gets_production_and_cpu_configs(tmp_path: Path):
+    written = ensure_configs(tmp_path / "tabular_mlp", "tabular_mlp", SIG)
+    assert [p.name for p in written] == ["config.pbtxt", "cpu.pbtxt"]
+    prod, cpu = (read_config(p) for p in written)
+    assert prod.name == "tabular_mlp"
+    assert prod.backend == "onnxruntime"
+    assert prod.max_batch_size == 256
+    assert prod.version_policy.latest.num_versions == 2
+    assert prod.HasField("dynamic_batching")
+    assert [g.kind for g in prod.instance_group] == [mc.ModelInstanceGroup.KIND_GPU]
+    assert [g.kind for g in cpu.instance_group] == [mc.ModelInstanceGroup.KIND_CPU]
+    for config in (prod, cpu):
+        # Triton auto-completes inputs/outputs from model.onnx; the contract is in model.onnx.
+        assert not config.input
+        assert not config.output
+        assert not config.parameters
+    assert written[0].read_text().startswith("# Triton config of tabular_mlp")
+
+
+def test_existing_configs_are_never_rewritten(tmp_path: Path):
+    model_dir = tmp_path / "tabular_mlp"
+    (model_dir / "configs").mkdir(parents=True)
+    (model_dir / "config.pbtxt").write_text(USER_EDITED)
+    (model_dir / "configs" / "cpu.pbtxt").write_text(
+        USER_EDITED.replace("KIND_GPU gpus: [ 0 ]", "KIND_CPU") + PINNED
+    )
+    before = {p: p.read_bytes() for p in config_paths(model_dir)}
+    assert ensure_configs(model_dir, "tabular_mlp", SIG) == list(before)
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_missing_cpu_variant_is_created_from_production(tmp_path: Path):
+    model_dir = tmp_path / "tabular_mlp"
+    model_dir.mkdir()
+    (model_dir / "config.pbtxt").write_text(USER_EDITED)
+    ensure_configs(model_dir, "tabular_mlp", SIG)
+    cpu = read_config(model_dir / "configs" / "cpu.pbtxt")
+    assert [(g.count, g.kind, list(g.gpus)) for g in cpu.instance_group] == [
+        (3, mc.ModelInstanceGroup.KIND_CPU, [])
+    ]
+    assert cpu.parameters["owner"].string_value == "team-ml"
+    assert (model_dir / "config.pbtxt").read_text() == USER_EDITED
+
+
+@pytest.mark.parametrize(
+    ("tensors", "match"),
+    [
+        (PINNED.replace("[ 4 ]", "[ 7 ]"), r"'features' is declared as TYPE_FP32 \[7\]"),
+        (PINNED.replace("[ 3 ]", "[ -1 ]"), r"'predictions' is declared as TYPE_FP32 \[-1\]"),
+        (PINNED.replace("TYPE_FP32 dims: [ 4 ]", "TYPE_FP64 dims: [ 4 ]"), "TYPE_FP64"),
+        (PINNED.replace('"features"', '"x"'), "but not 'features'"),
+    ],
+    ids=["wrong-width", "variable-dim", "wrong-dtype", "wrong-name"],
+)
+def test_configs_that_cannot_serve_the_model_fail_before_writing(tmp_path, tensors, match):
+    model_dir = tmp_path / "tabular_mlp"
+    model_dir.mkdir()
+    (model_dir / "config.pbtxt").write_text(USER_EDITED + tensors)
+    with pytest.raises(ModelRepositoryError, match=match):
+        ensure_configs(model_dir, "tabular_mlp", SIG)
+    assert not (model_dir / "configs").exists()
+
+
+def test_pinned_dims_that_match_are_accepted(tmp_path: Path):
+    model_dir = tmp_path / "tabular_mlp"
+    model_dir.mkdir()
+    (model_dir / "config.pbtxt").write_text(USER_EDITED + PINNED)
+    ensure_configs(model_dir, "tabular_mlp", SIG)
+
+
+def test_name_mismatch_is_rejected(tmp_path: Path):
+    model_dir = tmp_path / "other"
+    model_dir.mkdir()
+    (model_dir / "config.pbtxt").write_text(USER_EDITED)
+    with pytest.raises(ModelRepositoryError, match="does not match"):
+        ensure_configs(model_dir, "other", SIG)
+
+
+def test_invalid_pbtxt_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "config.pbtxt"
+    path.write_text("max_batch_size: lots")
+    with pytest.raises(ModelRepositoryError, match="Invalid Triton model config"):
+        read_config(path)
+
+
+def test_write_read_round_trip(tmp_path: Path):
+    config = mc.ModelConfig(name="m", backend="onnxruntime", max_batch_size=8)
+    write_config(config, tmp_path / "config.pbtxt", header="# hello\n")
+    assert read_config(tmp_path / "config.pbtxt") == config
+    assert not list(tmp_path.glob(".*.tmp"))
