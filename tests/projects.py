@@ -20,9 +20,25 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# xdist groups, one mark per test (xdist joins several into a new group): the tests of a group
+# run in one worker, in file and definition order, so tests that share a project share a group.
+# The regression and tabular profiles share one: together they weigh about what the default
+# project weighs, so the two workers (one per core) finish at about the same time.
+ON_DEFAULT_PROJECT = pytest.mark.xdist_group("default")
+ON_PROFILE_PROJECTS = pytest.mark.xdist_group("profiles")
 # What a person would set with `git config`; CI machines may have no identity at all.
 GIT_IDENTITY = ["-c", "user.name=e2e tests", "-c", "user.email=e2e@example.invalid"]
 TRITON_PORTS = ("HTTP", "GRPC", "METRICS")
+# Set by an enclosing make (`make test` runs nox, which runs these tests): the project's make
+# would then run as a sub-make and print "make[1]: Entering/Leaving directory" into the output
+# the tests read. A user types `make predict` in a plain shell.
+MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+
+
+def user_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment as a user's shell has it, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES}
+    return env | (extra or {})
 
 
 class Project:
@@ -41,6 +57,7 @@ class Project:
         check: bool = True,
         timeout: float = 900,
         env: dict[str, str] | None = None,
+        note: str = "",
     ) -> subprocess.CompletedProcess:
         """Run `make TARGETS` in the project (``env`` adds variables); show output on failure.
 
@@ -54,11 +71,11 @@ class Project:
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=os.environ | (env or {}),
+            env=user_env(env),
         )
         result.seconds = time.perf_counter() - started
         print(
-            f"[e2e] {self.path.parent.name}: make {' '.join(targets)}: "
+            f"[e2e] {self.path.parent.name}: make {' '.join(targets)}{note}: "
             f"{result.seconds:.1f} s (exit {result.returncode})"
         )
         if check and result.returncode != 0:
@@ -76,7 +93,7 @@ class Project:
             capture_output=True,
             text=True,
             check=False,
-            env=os.environ.copy(),
+            env=user_env(),
         )
         if result.returncode != 0:
             pytest.fail(f"{' '.join(map(str, command))} failed:\n{result.stdout}\n{result.stderr}")
@@ -99,7 +116,7 @@ class Project:
             capture_output=True,
             text=True,
             check=False,
-            env=os.environ | (env or {}),
+            env=user_env(env),
         )
         if result.returncode != 0:
             pytest.fail(f"project python failed:\n{result.stdout}\n{result.stderr}")
@@ -121,10 +138,7 @@ def installed(path: Path) -> Project:
     project = Project(path, answers)
     cache = Path(os.environ.get("UV_CACHE_DIR", Path.home() / ".cache" / "uv"))
     cold = not cache.is_dir() or not any(cache.iterdir())
-    result = project.make("install")
-    print(
-        f"[e2e] make install ({'cold: empty' if cold else 'warm'} uv cache): {result.seconds:.1f} s"
-    )
+    project.make("install", note=" (cold: empty uv cache)" if cold else " (warm uv cache)")
     return project
 
 
@@ -251,7 +265,7 @@ def serving(project: Project, timeout: float = 120) -> Iterator[Served]:
         process = subprocess.Popen(
             ["make", "serve"],
             cwd=project.path,
-            env=os.environ | {f"TRITON_{name}_PORT": str(port) for name, port in ports.items()},
+            env=user_env({f"TRITON_{name}_PORT": str(port) for name, port in ports.items()}),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,

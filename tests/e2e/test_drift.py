@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from projects import ON_DEFAULT_PROJECT, ON_PROFILE_PROJECTS
 
-# Tests that share a project share its xdist group (one worker, in order). A test carries one
-# group mark only: xdist joins the names of every mark it finds into a new group.
 pytestmark = pytest.mark.e2e
-on_default_project = pytest.mark.xdist_group("default")
+on_default_project = ON_DEFAULT_PROJECT
 
 REPORT = "data/08_reporting/drift_report.json"
 BATCHES = "data/08_reporting/batches"
@@ -79,8 +78,8 @@ def test_batch_missing_a_column_is_refused_by_name(trained_project):
 @pytest.mark.parametrize(
     "fixture",
     [
-        pytest.param("regression_project", marks=pytest.mark.xdist_group("regression")),
-        pytest.param("tabular_project", marks=pytest.mark.xdist_group("tabular")),
+        pytest.param("regression_project", marks=ON_PROFILE_PROJECTS),
+        pytest.param("tabular_project", marks=ON_PROFILE_PROJECTS),
     ],
 )
 def test_other_detectors_flag_the_simulated_shift(request, fixture):

@@ -7,8 +7,9 @@ import shutil
 import subprocess
 
 import pytest
+from projects import ON_DEFAULT_PROJECT, user_env
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("default")]
+pytestmark = [pytest.mark.e2e, ON_DEFAULT_PROJECT]
 
 # Jobs that need a GPU runner, a registry, a cluster or secrets are validated and listed only.
 LISTED_JOBS = [
@@ -32,7 +33,7 @@ def gitlab_ci_local(project, *args, timeout=900):
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=os.environ.copy(),
+        env=user_env(),
     )
 
 

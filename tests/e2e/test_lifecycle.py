@@ -14,11 +14,18 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from projects import ROOT, Project, free_port, stages_run, wait_for
+from projects import (
+    ON_DEFAULT_PROJECT,
+    ON_PROFILE_PROJECTS,
+    ROOT,
+    Project,
+    free_port,
+    stages_run,
+    wait_for,
+)
 
-# One xdist group per project (one worker, in order), one group mark per test.
 pytestmark = pytest.mark.e2e
-on_default_project = pytest.mark.xdist_group("default")
+on_default_project = ON_DEFAULT_PROJECT
 
 REGISTRY_QUERY = """
 import json, os
@@ -114,7 +121,7 @@ def test_missing_target_column_stops_and_registers_nothing(project):
     assert registry(project)["versions"] == [1]
 
 
-@pytest.mark.xdist_group("regression")
+@ON_PROFILE_PROJECTS
 def test_regression_profile_tests_and_lifecycle(regression_project):
     regression_project.make("test")
     regression_project.make("repro")
@@ -133,8 +140,8 @@ print(json.dumps(sorted({type(m).__name__ for m in model.modules()})))
 """
 
 
-@pytest.mark.xdist_group("tabular")
-def test_team_architecture_trains_and_is_registered(tabular_project):
+@ON_PROFILE_PROJECTS
+def test_tabular_profile_trains_the_team_architecture(tabular_project):
     """model.py swapped for an embedding network (conftest.py): it trains, passes the gate and
     becomes champion; test_serving.py exports, serves and queries it."""
     tabular_project.make("repro")
@@ -157,7 +164,9 @@ def s3_server(tmp_path_factory):
     if not (MOTO / "bin" / "moto_server").exists():
         uv = shutil.which("uv")
         assert uv, "uv is missing (nox -s e2e installs it)"
-        subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(MOTO)], check=True)
+        subprocess.run(
+            [uv, "venv", "--quiet", "--clear", "--python", "3.11", str(MOTO)], check=True
+        )
         subprocess.run(
             [
                 uv,
@@ -204,7 +213,7 @@ def use_s3_endpoint(project: Project, url: str, cwd: Path) -> None:
         project.dvc("remote", "modify", "--local", "storage", option, value, cwd=cwd)
 
 
-@pytest.mark.xdist_group("regression")
+@ON_PROFILE_PROJECTS
 def test_s3_remote_pushes_and_a_fresh_clone_pulls(regression_project, s3_server, tmp_path):
     project = regression_project
     assert "url = s3://ml-data/regression" in (project.path / ".dvc" / "config").read_text()
@@ -229,6 +238,7 @@ def test_s3_remote_pushes_and_a_fresh_clone_pulls(regression_project, s3_server,
     project.commit("Data and pipeline state under DVC", "dvc.lock", "data")
     clone = tmp_path / "clone"
     project.run("git", "clone", "--quiet", str(project.path), str(clone))
+    assert not (clone / ".dvc" / "config.local").exists(), "credentials must not travel in git"
     use_s3_endpoint(project, s3_server, clone)
     project.dvc("pull", cwd=clone)
     for path in (

@@ -9,7 +9,6 @@ the team's own embedding network (conftest.py). The rollback test runs on the de
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import subprocess
 import time
@@ -17,22 +16,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from projects import Served, http_json, port_is_free, serving, triton_processes, wait_for
+from projects import (
+    ON_DEFAULT_PROJECT,
+    ON_PROFILE_PROJECTS,
+    Served,
+    http_json,
+    port_is_free,
+    serving,
+    triton_processes,
+    user_env,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
-# One param per project, each in the xdist group of its project: its tests run in that group's
-# worker, in order, after the project's other tests in earlier files. One group mark per test.
+# One param per project, each in the xdist group of its project (projects.py): its tests run in
+# that group's worker, in order, after the project's other tests in earlier files.
 PROJECTS = [
-    pytest.param(
-        "default_project", id="classification-ks", marks=pytest.mark.xdist_group("default")
-    ),
-    pytest.param(
-        "regression_project", id="regression-mmd", marks=pytest.mark.xdist_group("regression")
-    ),
-    pytest.param(
-        "tabular_project", id="tabular-embedding", marks=pytest.mark.xdist_group("tabular")
-    ),
+    pytest.param("default_project", id="classification-ks", marks=ON_DEFAULT_PROJECT),
+    pytest.param("regression_project", id="regression-mmd", marks=ON_PROFILE_PROJECTS),
+    pytest.param("tabular_project", id="tabular-embedding", marks=ON_PROFILE_PROJECTS),
 ]
 
 # The contract of the highest exported version (the one Triton serves by default) and ONNX
@@ -51,6 +54,7 @@ print(json.dumps({{
     "task": contract.task,
     "n_features": contract.n_features,
     "n_outputs": contract.n_outputs,
+    "feature_columns": contract.feature_columns,
     "class_labels": contract.class_labels,
     "expected": session.run(None, {{session.get_inputs()[0].name: x}})[0].tolist(),
 }}))
@@ -106,6 +110,9 @@ def test_metadata_matches_the_exported_contract(served):
     expected_outputs = 2 if served.project.answers["task"] == "classification" else 1
     assert contract["n_outputs"] == expected_outputs
     assert contract["task"] == served.project.answers["task"]
+    # Every raw column but the target, by name (the tabular profile's radius_band included).
+    with rows_file(served.project).open() as rows:
+        assert sorted(contract["feature_columns"]) == sorted(next(csv.reader(rows)))
 
 
 def test_http_and_grpc_answer_like_onnxruntime(served):
@@ -166,7 +173,7 @@ def test_rollback_changes_the_served_version(served):
         cwd=project.path,
         check=True,
         capture_output=True,
-        env=os.environ | {"KEDRO_DISABLE_TELEMETRY": "true"},
+        env=user_env({"KEDRO_DISABLE_TELEMETRY": "true"}),
     )
     project.make("export")
     wait_for(lambda: "2" in served.versions(), 60, "version 2 to be served")

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from projects import stages_run
+from projects import ON_DEFAULT_PROJECT, stages_run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("default")]
+pytestmark = [pytest.mark.e2e, ON_DEFAULT_PROJECT]
 
 FEATURES = '''"""Feature helpers of the training pipeline: the team's own module."""
 

@@ -14,9 +14,9 @@ import subprocess
 import urllib.request
 
 import pytest
-from projects import Project, free_port, wait_for
+from projects import ON_PROFILE_PROJECTS, Project, free_port, user_env, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("regression")]
+pytestmark = [pytest.mark.e2e, ON_PROFILE_PROJECTS]
 
 TEAM_REGISTRY = """
 import json
@@ -52,7 +52,7 @@ def team_server(regression_project: Project, tmp_path_factory):
         cwd=regression_project.path,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=os.environ.copy(),
+        env=user_env(),
         start_new_session=True,
     )
     uri = f"http://127.0.0.1:{port}"

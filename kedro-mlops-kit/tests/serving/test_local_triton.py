@@ -90,11 +90,28 @@ def test_runtime_environment_puts_venv_and_libdir_first(tmp_path):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_stop_on_signals_raises_like_ctrl_c_once(signum):
-    with pytest.raises(KeyboardInterrupt) as caught, stop_on_signals():
-        os.kill(os.getpid(), signum)
-        time.sleep(5)  # the handler interrupts this
-    assert caught.value.exit_code == 128 + signum
-    assert signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler)
+    # Start from the interpreter's default (a CI runner may start the tests with SIGHUP ignored).
+    default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+    outside = signal.signal(signum, default)
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught, stop_on_signals():
+            os.kill(os.getpid(), signum)
+            time.sleep(5)  # the handler interrupts this
+        assert caught.value.exit_code == 128 + signum
+        assert signal.getsignal(signum) is default
+    finally:
+        signal.signal(signum, outside)
+
+
+def test_stop_on_signals_leaves_an_ignored_signal_ignored():
+    outside = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with stop_on_signals():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGHUP)  # nohup: nothing happens
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, outside)
 
 
 # --- `kedro serving serve` as a real process: signals must not orphan tritonserver -----------

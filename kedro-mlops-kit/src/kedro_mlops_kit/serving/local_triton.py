@@ -67,7 +67,8 @@ def stop_on_signals(
     blocks or ``__exit__``, which would orphan a tritonserver that runs in its own session.
     Turned into an exception, the signal unwinds the stack and the server is stopped. Only the
     first signal raises: later ones (an impatient second Ctrl-C, a supervisor repeating SIGTERM)
-    must not interrupt that cleanup. Outside the main thread this does nothing.
+    must not interrupt that cleanup. A signal the process already ignores (SIGHUP under
+    ``nohup``) stays ignored. Outside the main thread this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -79,7 +80,8 @@ def stop_on_signals(
             received.append(signum)
             raise TerminatedBySignal(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    watched = [sig for sig in signals if signal.getsignal(sig) is not signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, handler) for sig in watched}
     try:
         yield
     finally:
