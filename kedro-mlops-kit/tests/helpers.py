@@ -13,27 +13,34 @@ import pandas as pd
 from torch import nn
 
 from kedro_mlops_kit.preprocessor import Preprocessor
-from kedro_mlops_kit.serving_model import FeatureTransform, ServingModule, build_mlp
-from kedro_mlops_kit.tasks import CLASSIFICATION, REGRESSION
+from kedro_mlops_kit.preprocessor import fit_preprocessor as fit_features
+from kedro_mlops_kit.schema import TableSchema, infer_schema
+from kedro_mlops_kit.serving_model import ServingModule, build_mlp
+from kedro_mlops_kit.tasks import CLASSIFICATION
 from kedro_mlops_kit.training.fit import train
 
 
 def _features(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "x1": rng.normal(10.0, 2.0, n),
             "x2": rng.normal(-5.0, 0.5, n),
-            # Integer-coded categorical feature.
-            "colour": rng.integers(0, 3, n),
+            # A text category, with missing values.
+            "colour": rng.choice(["red", "green", "blue"], n).astype(object),
+            "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), "D"),
         }
     )
+    frame.loc[::17, "x2"] = np.nan
+    frame.loc[::23, "colour"] = None
+    return frame
 
 
 def make_classification_frame() -> pd.DataFrame:
-    """120 rows, two separable classes driven by x1 and colour."""
+    """120 rows, two separable classes (text labels) driven by x1 and colour."""
     rng = np.random.default_rng(0)
     frame = _features(rng, 120)
-    frame["target"] = ((frame["x1"] - 10.0) + (frame["colour"] == 2) * 1.5 > 0).astype(int)
+    score = (frame["x1"] - 10.0) + (frame["colour"] == "blue") * 1.5
+    frame["target"] = np.where(score > 0, "yes", "no")
     return frame
 
 
@@ -41,7 +48,8 @@ def make_regression_frame() -> pd.DataFrame:
     """120 rows, a linear target in x1/x2 plus a colour offset."""
     rng = np.random.default_rng(1)
     frame = _features(rng, 120)
-    frame["target"] = 3.0 * frame["x1"] - 2.0 * frame["x2"] + 5.0 * frame["colour"]
+    offset = frame["colour"].map({"red": 0.0, "green": 5.0, "blue": 10.0}).fillna(2.0)
+    frame["target"] = 3.0 * frame["x1"] - 2.0 * frame["x2"].fillna(-5.0) + offset
     return frame
 
 
@@ -52,7 +60,17 @@ def make_frame(task: str) -> pd.DataFrame:
 
 def data_params(task: str) -> dict[str, Any]:
     """A data_processing parameter block for the tiny tables."""
-    return {"task": task, "target": "target", "categorical_columns": ["colour"]}
+    return {
+        "task": task,
+        "target": "target",
+        "features": {"max_categories": 50, "min_frequency": 1, "datetime_parts": ["month"]},
+        "split": {"strategy": "random", "validation_size": 0.15, "test_size": 0.15, "seed": 0},
+    }
+
+
+def table_schema(frame: pd.DataFrame) -> TableSchema:
+    """The schema `make schema` would infer for ``frame`` (through its YAML round trip)."""
+    return TableSchema.from_yaml(infer_schema(frame, "target").to_yaml())
 
 
 def training_params(**overrides: Any) -> dict[str, Any]:
@@ -78,36 +96,16 @@ def split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
     return tuple(part.reset_index(drop=True) for part in parts)
 
 
-def fit_preprocessor(train_set: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
-    """Fit the preprocessing the way the project's data_processing node does; return its dict."""
-    target = params["target"]
-    features = [c for c in train_set.columns if c != target]
-    categorical = list(params["categorical_columns"])
-    numeric = [c for c in features if c not in categorical]
-    task = params["task"]
-    return Preprocessor(
-        task=task,
-        target=target,
-        feature_columns=features,
-        categorical_columns=categorical,
-        means={c: float(train_set[c].mean()) for c in numeric},
-        stds={c: float(train_set[c].std(ddof=0)) for c in numeric},
-        categories={c: sorted(float(v) for v in train_set[c].unique()) for c in categorical},
-        class_labels=sorted(int(v) for v in train_set[target].unique())
-        if task == CLASSIFICATION
-        else [],
-        target_mean=float(train_set[target].mean()) if task == REGRESSION else None,
-        target_std=float(train_set[target].std(ddof=0)) if task == REGRESSION else None,
-    ).to_dict()
+def fit_preprocessor(train_set: pd.DataFrame, params: dict[str, Any]) -> Preprocessor:
+    """Fit the preprocessing the way the project's data_processing node does."""
+    return fit_features(train_set, table_schema(train_set), params)
 
 
 def default_factory(preprocessor: Preprocessor, params: dict[str, Any]) -> nn.Module:
-    """The project's default ``model.build_model``: feature transform, then an MLP."""
-    transform = FeatureTransform(preprocessor)
-    network = build_mlp(
-        transform.n_outputs, params["hidden_sizes"], preprocessor.n_outputs, params["dropout"]
+    """The project's default ``model.build_model``: an MLP on the preprocessed inputs."""
+    return build_mlp(
+        preprocessor.n_inputs, params["hidden_sizes"], preprocessor.n_outputs, params["dropout"]
     )
-    return nn.Sequential(transform, network)
 
 
 def train_tiny(

@@ -1,64 +1,19 @@
-"""The served model: the team's network wrapped with the task's head and the serving contract.
+"""The served model: the team's network wrapped with the task's head and the preprocessing.
 
-Also the building blocks the default ``model.py`` uses (feature transform, MLP).
-
-Only torch is imported here so serving code (MLflow pyfunc, ONNX export) can load the module
-without the Kedro stack.
+Also the building block the default ``model.py`` uses (an MLP).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.tasks import CLASSIFICATION
-
-
-class FeatureTransform(nn.Module):
-    """Standardise numeric columns and one-hot encode integer-coded categorical columns.
-
-    Fitted values live in buffers so they travel with ``state_dict`` and ONNX export.
-    """
-
-    def __init__(self, preprocessor: Preprocessor) -> None:
-        """Build the buffers from a fitted :class:`Preprocessor`."""
-        super().__init__()
-        features = preprocessor.feature_columns
-        numeric = preprocessor.numeric_columns
-        self.register_buffer(
-            "numeric_index", torch.tensor([features.index(c) for c in numeric], dtype=torch.long)
-        )
-        self.register_buffer(
-            "mean", torch.tensor([preprocessor.means[c] for c in numeric], dtype=torch.float32)
-        )
-        self.register_buffer(
-            "std", torch.tensor([preprocessor.stds[c] for c in numeric], dtype=torch.float32)
-        )
-        # One entry per (column, category): comparing the gathered column with the category
-        # value yields the whole one-hot block in one vectorised, ONNX-friendly op.
-        cat_index = [
-            features.index(c)
-            for c in preprocessor.categorical_columns
-            for _ in preprocessor.categories[c]
-        ]
-        cat_values = [
-            v for c in preprocessor.categorical_columns for v in preprocessor.categories[c]
-        ]
-        self.register_buffer("category_index", torch.tensor(cat_index, dtype=torch.long))
-        self.register_buffer("category_value", torch.tensor(cat_values, dtype=torch.float32))
-        self.n_outputs = len(numeric) + len(cat_values)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map raw features ``[batch, n_features]`` to model inputs ``[batch, n_outputs]``."""
-        numeric = (x.index_select(1, self.numeric_index) - self.mean) / self.std
-        if self.category_index.numel() == 0:
-            return numeric
-        # Unseen categories encode as all zeros rather than failing at serving time.
-        one_hot = (x.index_select(1, self.category_index) == self.category_value).to(x.dtype)
-        return torch.cat([numeric, one_hot], dim=1)
 
 
 def build_mlp(
@@ -77,8 +32,8 @@ def build_mlp(
 def check_network(network: nn.Module, preprocessor: Preprocessor) -> None:
     """Check that ``network`` honours the contract on two zero rows; raise ``TypeError`` if not.
 
-    The contract: float32 raw features ``[batch, len(feature_columns)]`` in, raw scores
-    ``[batch, n_outputs]`` out (logits for classification, the standardised target for
+    The contract: the float32 preprocessed matrix ``[batch, preprocessor.n_inputs]`` in, raw
+    scores ``[batch, n_outputs]`` out (logits for classification, the standardised target for
     regression).
     """
     if not isinstance(network, nn.Module):
@@ -86,7 +41,7 @@ def check_network(network: nn.Module, preprocessor: Preprocessor) -> None:
             f"build_model must return a torch.nn.Module, got {type(network).__name__}: see the "
             "contract in src/<package>/model.py."
         )
-    n_features = len(preprocessor.feature_columns)
+    n_features = preprocessor.n_inputs
     was_training = network.training
     network.eval()
     try:
@@ -97,7 +52,7 @@ def check_network(network: nn.Module, preprocessor: Preprocessor) -> None:
         # cannot be multiplied"); say which contract it broke.
         raise TypeError(
             f"build_model's module failed on a float32 batch of shape [2, {n_features}] (one "
-            f"column per feature in preprocessor.feature_columns): {error}"
+            f"column per name in preprocessor.feature_names): {error}"
         ) from error
     finally:
         network.train(was_training)
@@ -105,22 +60,24 @@ def check_network(network: nn.Module, preprocessor: Preprocessor) -> None:
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise TypeError(
-            f"build_model's module maps [batch, {n_features}] features to {shape} for a batch of "
+            f"build_model's module maps [batch, {n_features}] inputs to {shape} for a batch of "
             f"2; the contract is [batch, {preprocessor.n_outputs}] (one score per "
             f"{'class' if preprocessor.task == CLASSIFICATION else 'target'})."
         )
 
 
 class ServingModule(nn.Module):
-    """The team's network plus the task's output head, with the serving contract as attributes.
+    """The team's network, the task's output head and the fitted preprocessing, as one model.
 
-    The network (from the project's ``model.build_model``) maps raw float32 features
-    ``[batch, n_features]`` to raw scores ``[batch, n_outputs]``; this module turns scores into
-    probabilities (classification) or target units (regression) and carries what export,
-    serving and evaluation need to know.
+    The network (from the project's ``model.build_model``) maps the preprocessed float32 matrix
+    ``[batch, preprocessor.n_inputs]`` to raw scores ``[batch, n_outputs]``; this module turns
+    scores into probabilities (classification) or target units (regression). The preprocessing
+    travels with it, so :meth:`predict_frame` answers raw rows, and export builds the served
+    graph (preprocessing + network) from it.
 
     Attributes:
-        feature_columns: Input column order of the ``[batch, n_features]`` float32 tensor.
+        preprocessor: The fitted :class:`~kedro_mlops_kit.preprocessor.Preprocessor`.
+        feature_columns: Raw columns the model reads (one served input each).
         task: ``classification`` or ``regression``.
         class_labels: Label of each output column (classification), else empty.
         output_names: Names of the output columns.
@@ -130,6 +87,7 @@ class ServingModule(nn.Module):
         """Wrap ``network`` for the fitted ``preprocessor`` (its columns, task and labels)."""
         super().__init__()
         check_network(network, preprocessor)
+        self.preprocessor = preprocessor
         self.feature_columns = list(preprocessor.feature_columns)
         self.task = preprocessor.task
         self.class_labels = list(preprocessor.class_labels)
@@ -148,7 +106,7 @@ class ServingModule(nn.Module):
         )
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
-        """Raw network output for raw features (what the training loss sees)."""
+        """Raw network output for preprocessed inputs (what the training loss sees)."""
         return self.network(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -157,3 +115,17 @@ class ServingModule(nn.Module):
         if self.task == CLASSIFICATION:
             return torch.softmax(scores.float(), dim=1)
         return scores.float() * self.target_std + self.target_mean
+
+    def predict_frame(self, frame: pd.DataFrame, batch_size: int = 65_536) -> np.ndarray:
+        """Answer raw rows: probabilities ``[n, n_classes]`` or predictions ``[n, 1]``.
+
+        Rows are encoded and scored ``batch_size`` at a time, so memory stays bounded.
+        """
+        self.eval()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, max(len(frame), 1), batch_size):
+                chunk = frame.iloc[start : start + batch_size]
+                x = torch.from_numpy(self.preprocessor.transform(chunk))
+                outputs.append(self(x).numpy())
+        return np.concatenate(outputs) if outputs else np.zeros((0, len(self.output_names)))

@@ -3,6 +3,7 @@
 - ``kedro data raw`` (``make raw-data``): the raw table present and DVC-tracked (``dvc pull`` in
   a fresh clone, the default dataset in a new project).
 - ``kedro data default``: write the bundled default dataset for the project's task.
+- ``kedro data schema`` (``make schema``): infer ``conf/base/schema.yml`` from the raw table.
 
 Both run from the project root; pandas, scikit-learn and Kedro load only when a command runs.
 """
@@ -54,14 +55,56 @@ def raw(raw: Path) -> None:
     help="Dataset to write (default: the project's data_processing.task parameter).",
 )
 @click.option(
+    "--dataset",
+    type=click.Choice(["default", "penguins"]),
+    default="default",
+    show_default=True,
+    help="penguins: the Palmer penguins raw table (text, missing values, dates, identifiers; "
+    "target 'Species').",
+)
+@click.option(
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
     default=_RAW_DATA,
     show_default=True,
     help="CSV file to write (overwritten).",
 )
-def default(task: str | None, output: Path) -> None:
+def default(task: str | None, dataset: str, output: Path) -> None:
     """Write the bundled default dataset (breast cancer or diabetes) for the task."""
-    from kedro_mlops_kit.data.default_data import write_default_dataset
+    from kedro_mlops_kit.data.default_data import write_default_dataset, write_penguins
 
-    write_default_dataset(output, task)
+    if dataset == "penguins":
+        write_penguins(output)
+    else:
+        write_default_dataset(output, task)
+
+
+@data.command(name="schema", epilog="Exit codes: 0 written; 1 not written (the reason is printed).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite an existing schema file (it is yours: review the diff).",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("conf/base/schema.yml"),
+    show_default=True,
+    help="Schema file to write.",
+)
+def schema(force: bool, output: Path) -> None:
+    """Infer the table schema from the catalog's raw_data and write it for review."""
+    from kedro_mlops_kit.schema import DataValidationError, write_inferred_schema
+
+    if output.exists() and not force:
+        click.echo(
+            f"error: {output} exists; it is enforced on every run and may hold your edits. "
+            "Re-infer it with `make schema FORCE=1` (`kedro data schema --force`).",
+            err=True,
+        )
+        sys.exit(1)
+    try:
+        click.echo(write_inferred_schema(output))
+    except DataValidationError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)

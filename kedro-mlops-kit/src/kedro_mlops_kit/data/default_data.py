@@ -22,6 +22,7 @@ __all__ = [
     "project_task",
     "snake_case",
     "write_default_dataset",
+    "write_penguins",
 ]
 
 DEFAULT_OUTPUT = Path("data/01_raw/dataset.csv")
@@ -73,4 +74,20 @@ def write_default_dataset(output: Path = DEFAULT_OUTPUT, task: str | None = None
     output.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(output, index=False)
     print(f"Wrote {len(frame)} rows x {frame.shape[1]} columns ({task}) to {output}")
+    return output
+
+
+def write_penguins(output: Path = DEFAULT_OUTPUT) -> Path:
+    """Write the Palmer penguins raw table (palmerpenguins package, CC0) as CSV; return its path.
+
+    344 penguins, 17 columns as published: text categories, missing values, an ISO date
+    (``Date Egg``), an identifier (``Individual ID``) and a three-class text target
+    (``Species``). Shipped inside the package: nothing is downloaded.
+    """
+    from importlib.resources import files
+
+    source = files("palmerpenguins").joinpath("data/penguins-raw.csv")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(source.read_bytes())
+    print(f"Wrote the Palmer penguins raw table to {output} (target: Species)")
     return output

@@ -255,11 +255,12 @@ def check(
     help="Raw table the batches are resampled from.",
 )
 @click.option(
-    "--preprocessor",
+    "--schema",
+    "schema_file",
     type=click.Path(path_type=Path),
-    default=Path("data/04_feature/preprocessor.json"),
+    default=Path("conf/base/schema.yml"),
     show_default=True,
-    help="Fitted preprocessor (its feature and categorical columns).",
+    help="Table schema (which columns are numeric and may be shifted).",
 )
 @click.option(
     "--output",
@@ -269,14 +270,14 @@ def check(
     help="Folder for reference_like.csv, shifted.csv and simulation.json.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Resampling seed.")
-def simulate(raw_data: Path, preprocessor: Path, output: Path, seed: int) -> None:
+def simulate(raw_data: Path, schema_file: Path, output: Path, seed: int) -> None:
     """Write a reference-like and a shifted batch drawn from the raw data."""
-    for path in (raw_data, preprocessor):
+    for path in (raw_data, schema_file):
         if not path.is_file():
-            _fail(f"{path} is missing: run `make data` first")
+            _fail(f"{path} is missing: run `make schema` (and `make data`) first")
     from kedro_mlops_kit.drift.simulate import write_batches
 
-    batches = write_batches(raw_data, preprocessor, output, seed)
+    batches = write_batches(raw_data, schema_file, output, seed)
     click.echo(
         f"Wrote {output}/reference_like.csv and {output}/shifted.csv "
         f"(shifted: {', '.join(batches.shifted_features)})"

@@ -18,23 +18,25 @@ DETECTOR_ARTIFACT_PATH = "drift_detector"
 
 
 def fit_drift_detector(
-    train_set: pd.DataFrame, preprocessor: dict[str, Any], params: dict[str, Any]
+    train_set: pd.DataFrame, preprocessor: Preprocessor, params: dict[str, Any]
 ) -> DetectorBundle:
     """Fit the configured detector on a reference sample of the raw training features.
 
     The reference is the training split itself (what the model learned from), so drift means
-    "production no longer looks like what this model was trained on".
+    "production no longer looks like what this model was trained on". Categorical columns get
+    a chi-squared test over the reference's categories plus an "unseen" one; numeric, integer,
+    boolean and datetime columns KS (or, with ``detector: mmd``, one multivariate test).
     """
-    schema = Preprocessor.from_dict(preprocessor)
     reference = train_set
     if len(reference) > params["max_reference_rows"]:
         reference = reference.sample(params["max_reference_rows"], random_state=params["seed"])
     return fit_detector(
         reference,
-        schema.feature_columns,
-        schema.categorical_columns,
+        preprocessor.feature_columns,
         kind=params["detector"],
         p_val=params["p_val"],
+        kinds=preprocessor.kinds,
+        schema_yaml=preprocessor.schema.pandera.to_yaml(),
         **params.get("options", {}),
     )
 

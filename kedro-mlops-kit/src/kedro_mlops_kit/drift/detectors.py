@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from kedro_mlops_kit.drift.encoding import FeatureEncoder
+from kedro_mlops_kit.drift.encoding import DriftEncoding, FeatureEncoder
 from kedro_mlops_kit.drift.schema import validate_batch
 
 __all__ = [
@@ -81,6 +81,10 @@ class DetectorBundle:
     reference_stats: dict[str, dict[str, float]]
     reference_sample: pd.DataFrame
     encoder: FeatureEncoder | None = None
+    # Raw mixed-type columns -> numbers (bundles fitted on raw tables; None: numeric features).
+    encoding: DriftEncoding | None = None
+    # The model's table schema (pandera YAML): batches are checked against it.
+    schema_yaml: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,10 @@ def subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFr
 
 
 def _category_lists(
-    reference: pd.DataFrame, feature_columns: Sequence[str], categorical_columns: Sequence[str]
+    reference: pd.DataFrame,
+    feature_columns: Sequence[str],
+    categorical_columns: Sequence[str],
+    encoding: DriftEncoding | None = None,
 ) -> dict[int, list[int]]:
     """Categories per categorical column index, taken from the *full* reference.
 
@@ -143,6 +150,9 @@ def _category_lists(
     reference subsample cannot drop a rare category, and because alibi-detect's config schema
     only accepts integer category lists.
     """
+    if encoding is not None:
+        codes = encoding.category_codes()
+        return {list(feature_columns).index(c): codes[c] for c in categorical_columns}
     categories: dict[int, list[int]] = {}
     for column in categorical_columns:
         values = np.unique(reference[column].to_numpy())
@@ -165,6 +175,9 @@ def fit_detector(
     categorical_columns: Sequence[str] = (),
     kind: DetectorKind = "ks",
     p_val: float = 0.05,
+    *,
+    kinds: Mapping[str, str] | None = None,
+    schema_yaml: str = "",
     **options: Any,
 ) -> DetectorBundle:
     """Fit a drift detector on the raw reference (training) features.
@@ -172,10 +185,16 @@ def fit_detector(
     Args:
         reference: Training rows; only ``feature_columns`` are used.
         feature_columns: Feature columns in model order.
-        categorical_columns: Subset of ``feature_columns`` holding integer-coded categories.
-        kind: ``"ks"`` (per-feature Kolmogorov-Smirnov with multiple-testing correction),
-            ``"mmd"`` (multivariate MMD permutation test, pytorch backend, on standardised /
-            one-hot features) or ``"tabular"`` (KS for numeric, chi-squared for categorical).
+        categorical_columns: Subset of ``feature_columns`` holding integer-coded categories
+            (ignored with ``kinds``, which names the categorical columns).
+        kind: ``"ks"`` (per-feature Kolmogorov-Smirnov with multiple-testing correction;
+            categorical columns get a chi-squared test), ``"mmd"`` (multivariate MMD
+            permutation test, pytorch backend, on standardised / one-hot features) or
+            ``"tabular"`` (KS for numeric, chi-squared for categorical).
+        kinds: The schema kind of each feature column, for raw mixed-type rows (text
+            categories, dates, missing values): they are encoded with a
+            :class:`~kedro_mlops_kit.drift.encoding.DriftEncoding` fitted here.
+        schema_yaml: The table schema, stored so that batches are checked against it.
         p_val: Significance level (the q-value for ``correction="fdr"``).
         **options: Per-kind options; see ``DEFAULT_OPTIONS``. ``correction`` ("bonferroni" or
             "fdr") for ks/tabular; ``max_reference_rows``, ``max_batch_rows``,
@@ -192,6 +211,11 @@ def fit_detector(
     unknown_categorical = sorted(set(categorical_columns) - set(feature_columns))
     if unknown_categorical:
         raise ValueError(f"Categorical column(s) {unknown_categorical} are not feature columns")
+    encoding = None
+    if kinds is not None:
+        encoding = DriftEncoding.fit(reference, {c: kinds[c] for c in feature_columns})
+        categorical_columns = encoding.categorical_columns
+        reference = encoding.encode(reference)
     # The reference must satisfy the same contract the production batches will be held to.
     frame = validate_batch(reference, feature_columns).frame
 
@@ -209,7 +233,7 @@ def fit_detector(
             # Explicit CPU: "None" makes alibi-detect log a "No GPU detected" warning per call.
             device="cpu",
         )
-    elif kind == "ks":
+    elif kind == "ks" and not categorical_columns:
         from alibi_detect.cd import KSDrift
 
         detector = KSDrift(
@@ -221,7 +245,9 @@ def fit_detector(
         detector = TabularDrift(
             used.to_numpy(dtype=np.float32),
             p_val=p_val,
-            categories_per_feature=_category_lists(frame, feature_columns, categorical_columns),
+            categories_per_feature=_category_lists(
+                frame, feature_columns, categorical_columns, encoding
+            ),
             correction=resolved["correction"],
         )
 
@@ -238,6 +264,8 @@ def fit_detector(
         reference_stats=_reference_stats(frame),
         reference_sample=subsample(frame, REFERENCE_SAMPLE_ROWS, resolved["seed"]),
         encoder=encoder,
+        encoding=encoding,
+        schema_yaml=schema_yaml,
     )
 
 
@@ -301,6 +329,8 @@ def save_detector_bundle(bundle: DetectorBundle, path: str | Path) -> Path:
         "n_reference_used": bundle.n_reference_used,
         "reference_stats": bundle.reference_stats,
         "encoder": bundle.encoder.to_dict() if bundle.encoder else None,
+        "encoding": bundle.encoding.to_dict() if bundle.encoding else None,
+        "schema": bundle.schema_yaml,
     }
     (path / _BUNDLE_JSON).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
     return path
@@ -343,4 +373,8 @@ def load_detector_bundle(path: str | Path) -> DetectorBundle:
         reference_stats=metadata["reference_stats"],
         reference_sample=pd.read_parquet(path / _REFERENCE_SAMPLE),
         encoder=encoder,
+        encoding=DriftEncoding.from_dict(metadata["encoding"])
+        if metadata.get("encoding")
+        else None,
+        schema_yaml=metadata.get("schema", ""),
     )

@@ -18,7 +18,7 @@ from kedro_mlops_kit.drift.dataset import ModelDetector, ProductionBatch
 from kedro_mlops_kit.drift.detectors import DetectionResult, detect
 from kedro_mlops_kit.drift.plotting import drift_figure
 from kedro_mlops_kit.drift.report import build_report
-from kedro_mlops_kit.drift.schema import ValidatedBatch, validate_batch
+from kedro_mlops_kit.drift.schema import ValidatedBatch, validate_raw_batch
 from kedro_mlops_kit.drift.summary import render_markdown
 
 logger = logging.getLogger(__name__)
@@ -38,13 +38,17 @@ class DriftDetectedError(RuntimeError):
 def validate_production_batch(
     production_batch: ProductionBatch, champion_drift_detector: ModelDetector
 ) -> ValidatedBatch:
-    """Reduce the batch to the detector's feature columns, in training order.
+    """Check the batch against the model's schema and encode it for the detector.
 
     Raises:
-        SchemaError: A feature column is missing, not numeric, or holds NaN/inf, or the batch
-            is empty; the message names the columns.
+        SchemaError: The batch is empty, a feature column is missing, or values do not fit
+            the schema; the message names the columns, a few rows and the fix.
     """
-    return validate_batch(production_batch.frame, champion_drift_detector.bundle.feature_columns)
+    return validate_raw_batch(
+        production_batch.frame,
+        champion_drift_detector.bundle,
+        where=f"Batch {production_batch.source}",
+    )
 
 
 def detect_drift(

@@ -18,7 +18,7 @@ import pandas as pd
 
 from kedro_mlops_kit.drift.detectors import DetectionResult, DetectorBundle, detect
 from kedro_mlops_kit.drift.ranking import severity_order
-from kedro_mlops_kit.drift.schema import ValidatedBatch, validate_batch
+from kedro_mlops_kit.drift.schema import ValidatedBatch, validate_raw_batch
 from kedro_mlops_kit.drift.univariate import univariate_tests
 
 __all__ = [
@@ -52,20 +52,25 @@ def _number(value: float) -> float | None:
 
 def _per_feature(
     bundle: DetectorBundle,
-    frame: pd.DataFrame,
+    validated: ValidatedBatch,
     p_values: np.ndarray,
     statistics: np.ndarray,
     threshold: float,
 ) -> dict[str, dict[str, Any]]:
+    frame = validated.frame
     categorical = set(bundle.categorical_columns)
+    encoding = bundle.encoding
     features: dict[str, dict[str, Any]] = {}
     for i, column in enumerate(bundle.feature_columns):
         reference = bundle.reference_stats[column]
+        # Numeric-only bundles with ks apply KS to every column (codes included); raw-table
+        # bundles, tabular and the mmd diagnostics use chi-squared for categorical columns.
+        chi2 = column in categorical and (bundle.kind != "ks" or encoding is not None)
         features[column] = {
-            "type": "categorical" if column in categorical else "numeric",
-            # ks applies KS to every column (codes included); tabular and the mmd diagnostics
-            # use chi-squared for categorical columns.
-            "test": "chi2" if column in categorical and bundle.kind != "ks" else "ks",
+            "type": encoding.kinds[column]
+            if encoding
+            else ("categorical" if column in categorical else "numeric"),
+            "test": "chi2" if chi2 else "ks",
             "statistic": _number(statistics[i]),
             "p_value": _number(p_values[i]),
             "is_drift": bool(p_values[i] < threshold),
@@ -74,6 +79,14 @@ def _per_feature(
             "batch_mean": _number(frame[column].mean()),
             "batch_std": _number(frame[column].std()),
         }
+        if encoding is not None:
+            features[column]["missing_rate_reference"] = encoding.missing_rates[column]
+            features[column]["missing_rate_batch"] = validated.missing_rates.get(column, 0.0)
+            features[column]["missing_rate_change"] = (
+                validated.missing_rates.get(column, 0.0) - encoding.missing_rates[column]
+            )
+            if column in categorical:
+                features[column]["unseen_category_share"] = validated.unseen_share.get(column, 0.0)
     return features
 
 
@@ -111,7 +124,7 @@ def build_report(
         feature_threshold = result.threshold
         correction = bundle.options["correction"]
 
-    features = _per_feature(bundle, frame, p_values, statistics, feature_threshold)
+    features = _per_feature(bundle, validated, p_values, statistics, feature_threshold)
     if mmd is not None:
         for entry in features.values():
             entry["diagnostic"] = True
@@ -147,7 +160,7 @@ def run_drift_check(
     Raises:
         SchemaError: The batch does not match the bundle's feature schema.
     """
-    validated = validate_batch(batch, bundle.feature_columns)
+    validated = validate_raw_batch(batch, bundle)
     result = detect(bundle, validated.frame)
     return build_report(bundle, validated, result, model_version), validated
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ __all__ = [
     "check_batch_path",
     "load_batch",
     "validate_batch",
+    "validate_raw_batch",
 ]
 
 
@@ -81,10 +83,52 @@ class InfiniteValuesError(SchemaError):
 
 @dataclass(frozen=True)
 class ValidatedBatch:
-    """A batch restricted to the training feature columns, in training order."""
+    """A batch restricted to the training feature columns, in training order, as numbers.
+
+    ``missing_rates`` (per feature) and ``unseen_share`` (per categorical column: rows whose
+    category the reference never had) describe the raw batch before encoding.
+    """
 
     frame: pd.DataFrame
     extra_columns: list[str] = field(default_factory=list)
+    missing_rates: dict[str, float] = field(default_factory=dict)
+    unseen_share: dict[str, float] = field(default_factory=dict)
+
+
+def validate_raw_batch(
+    batch: pd.DataFrame, bundle: Any, where: str = "The batch"
+) -> ValidatedBatch:
+    """Check raw production rows against the model's schema, then encode them for ``bundle``.
+
+    A bundle fitted on numeric features only (no encoding) gets :func:`validate_batch`.
+
+    Raises:
+        SchemaError: The batch is empty, lacks a feature column, or holds values the schema
+            refuses; the message names the columns, a few rows and the fix.
+    """
+    from kedro_mlops_kit.drift.encoding import missing_rates
+    from kedro_mlops_kit.schema import DataValidationError, TableSchema, validate_frame
+
+    if bundle.encoding is None:
+        return validate_batch(batch, bundle.feature_columns)
+    features = list(bundle.feature_columns)
+    if len(batch) == 0:
+        raise EmptyBatchError(
+            f"{where} is empty: it has a header ({batch.shape[1]} columns) and no rows, so there "
+            "is nothing to compare with the reference. Write the batch's rows."
+        )
+    try:
+        schema = TableSchema.from_yaml(bundle.schema_yaml, "the detector's schema")
+        raw = validate_frame(batch, schema, where=where, columns=features)
+    except DataValidationError as error:
+        raise SchemaError(str(error)) from None
+    encoded = validate_batch(bundle.encoding.encode(raw), features)
+    return ValidatedBatch(
+        frame=encoded.frame,
+        extra_columns=sorted(str(c) for c in batch.columns if c not in set(features)),
+        missing_rates=missing_rates(raw, bundle.encoding.kinds),
+        unseen_share=bundle.encoding.unseen_share(raw),
+    )
 
 
 def validate_batch(batch: pd.DataFrame, feature_columns: Sequence[str]) -> ValidatedBatch:

@@ -64,10 +64,11 @@ def simulate_batches(
     """
     categorical = set(categorical_columns)
     numeric = [c for c in feature_columns if c not in categorical]
-    if n_mean_shifted + n_scaled > len(numeric):
-        raise ValueError(
-            f"Cannot shift {n_mean_shifted + n_scaled} features: only {len(numeric)} numeric"
-        )
+    if not numeric:
+        raise ValueError("Cannot simulate a shift: the table has no numeric feature column")
+    # A narrow table shifts what it has: at least one mean shift, a spread change if possible.
+    n_mean_shifted = max(1, min(n_mean_shifted, len(numeric) - 1))
+    n_scaled = min(n_scaled, len(numeric) - n_mean_shifted)
     n_rows = len(reference) if n_rows is None else n_rows
     rng = np.random.default_rng(seed)
 
@@ -93,17 +94,22 @@ def simulate_batches(
 
 
 def write_batches(
-    raw_data: Path, preprocessor_file: Path, output: Path, seed: int = 0
+    raw_data: Path, schema_file: Path, output: Path, seed: int = 0
 ) -> SimulatedBatches:
-    """Draw both batches from the raw data's feature columns and write them as CSV files.
+    """Draw both batches from the raw table and write them as CSV files.
 
-    Writes ``reference_like.csv``, ``shifted.csv`` (features only, as production sends them)
-    and ``simulation.json`` naming the shifted features.
+    Writes ``reference_like.csv``, ``shifted.csv`` (every column but the target, as production
+    sends them) and ``simulation.json`` naming the shifted features. Only numeric and integer
+    columns (per the schema at ``schema_file``) are shifted.
     """
-    schema = json.loads(preprocessor_file.read_text(encoding="utf-8"))
-    features, categorical = schema["feature_columns"], schema.get("categorical_columns", [])
-    reference = pd.read_csv(raw_data)[features]
-    batches = simulate_batches(reference, features, categorical, seed=seed)
+    from kedro_mlops_kit.schema import INTEGER, NUMERIC, load_schema
+
+    schema = load_schema(schema_file)
+    columns = [c for c in schema.kinds if c != schema.target]
+    numeric = schema.columns_of(NUMERIC, INTEGER)
+    reference = pd.read_csv(raw_data)[columns]
+    others = [c for c in columns if c not in numeric]
+    batches = simulate_batches(reference, columns, others, seed=seed)
     output.mkdir(parents=True, exist_ok=True)
     batches.reference_like.to_csv(output / "reference_like.csv", index=False)
     batches.shifted.to_csv(output / "shifted.csv", index=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.metrics import (
     accuracy_score,
     f1_score,
@@ -20,11 +19,8 @@ from kedro_mlops_kit.tasks import CLASSIFICATION
 
 
 def predict(model: ServingModule, frame: pd.DataFrame) -> np.ndarray:
-    """Run the serving module on raw features: probabilities or ``[n, 1]`` predictions."""
-    x = torch.tensor(frame[model.feature_columns].to_numpy(), dtype=torch.float32)
-    model.eval()
-    with torch.no_grad():
-        return model(x).numpy()
+    """Run the serving module on raw rows: probabilities or ``[n, 1]`` predictions."""
+    return model.predict_frame(frame)
 
 
 def class_indices(model: ServingModule, labels: pd.Series) -> np.ndarray:

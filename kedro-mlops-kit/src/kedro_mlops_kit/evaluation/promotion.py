@@ -19,6 +19,7 @@ from kedro_mlops_kit.evaluation.registry import (
     log_and_register,
     promote,
 )
+from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.serving_model import ServingModule
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def register_model(
     test_metrics: dict[str, float],
     gate_result: dict[str, Any],
     training_history: list[dict[str, float]],
-    preprocessor: dict,
+    preprocessor: Preprocessor,
     params: dict[str, Any],
     training_params: dict[str, Any],
     data_params: dict[str, Any],
@@ -90,7 +91,7 @@ def register_model(
         test_metrics: Test-set metrics.
         gate_result: Output of :func:`check_quality_gate`.
         training_history: Per-epoch records of the training run (how it was trained).
-        preprocessor: Fitted preprocessing artifact, logged next to the model.
+        preprocessor: Fitted preprocessing; its schema and encoded columns are logged.
         params: The ``evaluation`` parameters.
         training_params: The ``training`` parameters, stored as model metadata.
         data_params: The ``data_processing`` parameters, stored as model metadata.
@@ -112,7 +113,16 @@ def register_model(
             "training_processes": str(training_history[-1].get("processes", 1)),
         }
         mlflow.set_tags(lineage)
-        mlflow.log_dict(preprocessor, "preprocessing/preprocessor.json")
+        mlflow.log_text(preprocessor.schema.to_yaml(), "preprocessing/schema.yml")
+        mlflow.log_dict(
+            {
+                "feature_columns": preprocessor.feature_columns,
+                "kinds": preprocessor.kinds,
+                "network_inputs": preprocessor.feature_names,
+                "categories": preprocessor.categories,
+            },
+            "preprocessing/preprocessing.json",
+        )
 
         champion = current_champion(MlflowClient(), model_name)
         version = log_and_register(

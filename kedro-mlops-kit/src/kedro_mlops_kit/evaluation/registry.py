@@ -26,7 +26,8 @@ METRIC_TAG_PREFIX = "test_"
 TASK_TAG = "task"
 # Packages a serving environment installs anyway: their classes need no code_paths.
 INSTALLED_PACKAGES = frozenset({"torch", "kedro_mlops_kit", "builtins"})
-PINNED_PACKAGES = ("torch", "numpy", "mlflow")
+# The pickled model holds the fitted scikit-learn preprocessing and the plugin's classes.
+PINNED_PACKAGES = ("torch", "numpy", "mlflow", "scikit-learn", "pandera", "kedro-mlops-kit")
 
 
 def _project_package() -> str | None:
@@ -163,7 +164,9 @@ def log_and_register(
     metadata: dict,
 ) -> str:
     """Log ``model`` to the active run, register it, tag it with ``metrics``; return version."""
-    example = torch.zeros(2, len(model.feature_columns), dtype=torch.float32)
+    # The PyTorch flavour's input: the preprocessed matrix (raw rows go through
+    # ``model.predict_frame`` or the exported ONNX graph).
+    example = torch.zeros(2, model.preprocessor.n_inputs, dtype=torch.float32)
     with torch.no_grad():
         signature = infer_signature(example.numpy(), model(example).numpy().astype(np.float32))
     with tempfile.TemporaryDirectory(prefix="code-paths-") as tmp:

@@ -264,16 +264,12 @@ def serve(
 @click.option("--protocol", type=click.Choice(["http", "grpc"]), default="http", show_default=True)
 @click.option("--url", help="host:port of the server. [default: 127.0.0.1 and TRITON_*_PORT]")
 @click.option(
-    "--feature-columns",
-    help='Feature order: a JSON list (["a,b", "café"]) or comma-separated names. '
-    "[default: the served version's order, from --model-repository]",
-)
-@click.option(
     "--model-repository",
     type=_PATH,
     default=DEFAULT_REPOSITORY,
     show_default=True,
-    help="Repository the server serves from; gives feature order and class labels.",
+    help="Repository the server serves from; gives the schema rows are checked against and "
+    "the class labels.",
 )
 @click.option("--output", type=_PATH, help="Write predictions as CSV here instead of stdout.")
 def predict(
@@ -281,21 +277,17 @@ def predict(
     model_name: str | None,
     protocol: str,
     url: str | None,
-    feature_columns: str | None,
     model_repository: Path,
     output: Path | None,
 ) -> None:
-    """Send the rows of a CSV/Parquet file to the served model and print the predictions.
+    """Send the raw rows of a CSV/Parquet file to the served model and print the predictions.
 
-    Columns are matched by name. Classification prints one ``p_<label>`` column per class and
-    the predicted ``label``; regression prints ``prediction``.
+    Columns are matched by name; text, dates and missing values are sent as they come.
+    Classification prints one ``p_<label>`` column per class and the predicted ``label``;
+    regression prints ``prediction``.
     """
     name = _model_name(model_name)
-    from kedro_mlops_kit.serving.predict import (
-        default_url,
-        parse_feature_columns,
-        predict_frame,
-    )
+    from kedro_mlops_kit.serving.predict import default_url, predict_frame
     from kedro_mlops_kit.serving.tabular_io import read_table
 
     try:
@@ -304,7 +296,6 @@ def predict(
             model_name=name,
             url=url or default_url(protocol),
             protocol=protocol,
-            feature_columns=parse_feature_columns(feature_columns) if feature_columns else None,
             repository=model_repository if model_repository.is_dir() else None,
         )
     except ServingError as exc:

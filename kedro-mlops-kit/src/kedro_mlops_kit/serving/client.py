@@ -1,17 +1,23 @@
 """A small typed client for the served model over Triton's HTTP or gRPC (KServe v2) API.
 
-Shapes, data types and the batch limit come from the server. The feature names and class labels
-are not in Triton's config (see :mod:`kedro_mlops_kit.serving.model_config`): pass the exported
-version's contract, e.g. ``repository_contract(repo, model_name)``, to get them in ``info()``.
+The served model takes one input per raw column, named by the column, in its wire type (FP32,
+FP64 for datetimes as Unix seconds, BOOL, BYTES for text): :meth:`TritonClient.predict` takes a
+DataFrame of raw rows as they come and converts them. Names, data types and the batch limit come
+from the server. Class labels and the schema are not in Triton's config (see
+:mod:`kedro_mlops_kit.serving.model_config`): pass the exported version's contract, e.g.
+``repository_contract(repo, model_name)``, and rows are checked against the schema before they
+are sent and outputs are labelled.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import tritonclient.grpc as grpcclient
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
@@ -23,7 +29,7 @@ from kedro_mlops_kit.serving.errors import (
     ModelRepositoryError,
     ServerNotReadyError,
 )
-from kedro_mlops_kit.serving.model_config import INPUT_NAME, OUTPUT_NAME
+from kedro_mlops_kit.serving.model_config import OUTPUT_NAME
 
 Protocol = Literal["http", "grpc"]
 
@@ -53,11 +59,13 @@ class ModelInfo:
 
     @property
     def n_features(self) -> int:
-        """Number of features the ``features`` input expects (-1: any, per the server)."""
-        width = next(t.shape[-1] for t in self.inputs if t.name == INPUT_NAME)
-        if width < 0 and self.feature_columns:
-            return len(self.feature_columns)
-        return width
+        """Number of served inputs (one per raw feature column)."""
+        return len(self.inputs)
+
+    @property
+    def datatypes(self) -> dict[str, str]:
+        """Wire data type of each input, by column name."""
+        return {t.name: t.datatype for t in self.inputs}
 
 
 class TritonClient:
@@ -81,6 +89,7 @@ class TritonClient:
         if protocol not in ("http", "grpc"):
             raise ValueError(f"protocol must be 'http' or 'grpc', got {protocol!r}")
         self.protocol = protocol
+        self.url = url
         self.model_name = model_name
         self.model_version = model_version
         self.timeout = timeout
@@ -93,6 +102,12 @@ class TritonClient:
         else:
             self._client = grpcclient.InferenceServerClient(url)
         self._info: ModelInfo | None = None
+
+    def _no_server(self, error: BaseException) -> ServerNotReadyError:
+        return ServerNotReadyError(
+            f"no Triton server answers at {self.url} ({self.protocol}): {error}. Start one with "
+            "`make serve` (or point TRITON_HTTP_PORT / --url at the running server)."
+        )
 
     def close(self) -> None:
         """Close the underlying connection(s)."""
@@ -146,9 +161,13 @@ class TritonClient:
                     self.model_name, self.model_version, as_json=True
                 )["config"]
         except InferenceServerException as exc:
+            if "connect" in str(exc).lower() or "unavailable" in str(exc).lower():
+                raise self._no_server(exc) from None
             raise ServerNotReadyError(
                 f"cannot read metadata of {self.model_name!r}: {exc}"
             ) from exc
+        except (ConnectionError, OSError) as exc:
+            raise self._no_server(exc) from None
 
         def specs(items: list[dict]) -> tuple[TensorSpec, ...]:
             return tuple(
@@ -165,59 +184,99 @@ class TritonClient:
             outputs=specs(meta["outputs"]),
             # gRPC's JSON omits zero-valued fields; 0 means "no batching" in Triton.
             max_batch_size=int(config.get("max_batch_size", 0)),
-            feature_columns=contract.feature_columns if contract else (),
+            feature_columns=tuple(t["name"] for t in meta["inputs"]),
             task=contract.task if contract else "",
             class_labels=contract.class_labels if contract else None,
         )
-        served = self._info.n_features
-        if contract and served >= 0 and served != contract.n_features:
+        if contract and set(self._info.feature_columns) != set(contract.feature_columns):
+            served = self._info.feature_columns
             self._info = None
             raise ModelRepositoryError(
-                f"the contract given for {self.model_name!r} lists {contract.n_features} features "
-                f"but the served model takes {served}: pass the contract of the served version"
+                f"the contract given for {self.model_name!r} lists columns "
+                f"{list(contract.feature_columns)} but the served model takes {list(served)}: "
+                "pass the contract of the served version"
             )
         return self._info
 
-    def validate(self, rows: np.ndarray) -> None:
-        """Reject input the server would reject, before paying for a round trip."""
-        if not isinstance(rows, np.ndarray):
-            raise InvalidInputError(f"rows must be a numpy array, got {type(rows).__name__}")
-        if rows.dtype != np.float32:
-            raise InvalidInputError(
-                f"rows must be float32, got {rows.dtype}; use rows.astype(np.float32)"
-            )
-        n_features = self.info().n_features
-        wrong_width = n_features >= 0 and rows.ndim == 2 and rows.shape[1] != n_features
-        if rows.ndim != 2 or rows.shape[0] == 0 or wrong_width:
-            raise InvalidInputError(
-                f"rows must have shape [n>0, {n_features}], got {list(rows.shape)}"
-            )
-        if not np.isfinite(rows).all():
-            bad = np.argwhere(~np.isfinite(rows))[0]
-            raise InvalidInputError(f"rows contain NaN/Inf, first at row {bad[0]}, col {bad[1]}")
+    def prepare(self, rows: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Turn raw rows into the served inputs, rejecting what the server would reject.
 
-    def predict(self, rows: np.ndarray) -> np.ndarray:
-        """Return float32 predictions [n, n_outputs] for float32 ``rows`` [n, n_features].
+        ``rows`` is a DataFrame of raw rows (extra columns are ignored; with a contract they are
+        checked against the model's schema first), or a mapping of input name to a ``[n, 1]``
+        array already in wire form.
+
+        Raises:
+            InvalidInputError: Naming the column, the rows and the fix.
+        """
+        from kedro_mlops_kit.features import to_wire
+        from kedro_mlops_kit.schema import DataValidationError, validate_frame
+
+        datatypes = self.info().datatypes
+        if isinstance(rows, Mapping):
+            missing = [c for c in datatypes if c not in rows]
+            if missing:
+                raise InvalidInputError(
+                    f"inputs {missing} are missing; the model takes {list(datatypes)}"
+                )
+            inputs = {c: np.asarray(rows[c]).reshape(-1, 1) for c in datatypes}
+        elif isinstance(rows, pd.DataFrame):
+            try:
+                if self.contract is not None:
+                    rows = validate_frame(
+                        rows,
+                        self.contract.schema(),
+                        where="The rows",
+                        columns=list(datatypes),
+                    )
+                inputs = to_wire(rows, {c: _KIND_OF_WIRE[t] for c, t in datatypes.items()})
+            except DataValidationError as error:
+                raise InvalidInputError(str(error)) from None
+        else:
+            raise InvalidInputError(
+                f"rows must be a pandas DataFrame (or a mapping of input arrays), got "
+                f"{type(rows).__name__}"
+            )
+        sizes = {len(v) for v in inputs.values()}
+        if len(sizes) != 1 or 0 in sizes:
+            raise InvalidInputError(f"every input needs the same number (>0) of rows, got {sizes}")
+        return inputs
+
+    def predict(self, rows: pd.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
+        """Return float32 predictions ``[n, n_outputs]`` for raw ``rows`` (see :meth:`prepare`).
 
         Inputs larger than the model's max_batch_size are sent in consecutive chunks, because
         Triton rejects a request above that limit.
         """
-        self.validate(rows)
-        limit = self.info().max_batch_size or len(rows)
-        parts = [self._infer(rows[i : i + limit]) for i in range(0, len(rows), limit)]
+        inputs = self.prepare(rows)
+        n_rows = len(next(iter(inputs.values())))
+        limit = self.info().max_batch_size or n_rows
+        parts = [
+            self._infer({c: v[i : i + limit] for c, v in inputs.items()})
+            for i in range(0, n_rows, limit)
+        ]
         return np.concatenate(parts)
 
-    def _infer(self, rows: np.ndarray) -> np.ndarray:
-        infer_input = self._module.InferInput(INPUT_NAME, list(rows.shape), "FP32")
-        infer_input.set_data_from_numpy(np.ascontiguousarray(rows))
+    def _infer(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        datatypes = self.info().datatypes
+        infer_inputs = []
+        for name, values in inputs.items():
+            infer_input = self._module.InferInput(name, list(values.shape), datatypes[name])
+            infer_input.set_data_from_numpy(np.ascontiguousarray(values))
+            infer_inputs.append(infer_input)
         output = self._module.InferRequestedOutput(OUTPUT_NAME)
         try:
             result = self._client.infer(
                 self.model_name,
-                [infer_input],
+                infer_inputs,
                 model_version=self.model_version,
                 outputs=[output],
             )
         except InferenceServerException as exc:
             raise InferenceError(f"Triton rejected the request: {exc.message()}") from exc
+        except (ConnectionError, OSError) as exc:
+            raise self._no_server(exc) from None
         return result.as_numpy(OUTPUT_NAME)
+
+
+# The kind whose wire form each served data type is (see kedro_mlops_kit.features).
+_KIND_OF_WIRE = {"FP32": "numeric", "FP64": "datetime", "BOOL": "boolean", "BYTES": "categorical"}

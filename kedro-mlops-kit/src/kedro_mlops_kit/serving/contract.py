@@ -1,7 +1,7 @@
 """The serving contract of one exported version, stored as JSON inside its ``model.onnx``.
 
-What a client needs beyond tensor shapes (the feature order by column name, the task, the label
-of each output column) is written by export into the ONNX file's ``metadata_props`` under
+What a client needs beyond tensor names and types (the schema to check rows against, the task,
+the label of each output column) is written by export into the ONNX file's ``metadata_props`` under
 :data:`CONTRACT_KEY`, as UTF-8 JSON. Being inside the artefact, it is versioned with it (a
 rollback serves the labels of the version it serves), it never touches the team's committed
 ``config.pbtxt`` (see :mod:`kedro_mlops_kit.serving.model_config`), and names with commas,
@@ -19,7 +19,7 @@ from kedro_mlops_kit.serving.errors import ModelRepositoryError
 
 CONTRACT_KEY = "kedro_mlops_kit.contract"
 MODEL_FILE = "model.onnx"
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -27,29 +27,50 @@ class ModelSignature:
     """What an exported model consumes and produces: the serving contract of one version.
 
     Attributes:
-        n_features: Width of the ``features`` input.
+        feature_columns: The served inputs: one per raw feature column, named by it.
+        datatypes: Triton data type of each input (FP32, FP64, BOOL, BYTES), by column.
         n_outputs: Width of the ``predictions`` output.
-        feature_columns: Column name of each input feature, in input order.
         task: ``classification`` or ``regression``.
         class_labels: Label of each output column (classification), else None.
+        schema_yaml: The table schema the model was trained with (pandera YAML): clients check
+            rows against it before sending them.
     """
 
-    n_features: int
-    n_outputs: int
     feature_columns: tuple[str, ...]
+    datatypes: dict[str, str]
+    n_outputs: int
     task: str
     class_labels: tuple[str, ...] | None = None
+    schema_yaml: str = ""
+
+    @property
+    def n_features(self) -> int:
+        """Number of served inputs (raw feature columns)."""
+        return len(self.feature_columns)
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Kind of each feature column, from the schema."""
+        return {c: self.schema().kinds[c] for c in self.feature_columns}
+
+    def schema(self):
+        """Return the :class:`~kedro_mlops_kit.schema.TableSchema` the model was trained with."""
+        from kedro_mlops_kit.schema import TableSchema
+
+        return TableSchema.from_yaml(self.schema_yaml, "the model's contract")
 
     def to_json(self) -> str:
         """Serialise as JSON (non-ASCII kept as is: the ONNX metadata is UTF-8)."""
         return json.dumps(
             {
                 "contract_version": CONTRACT_VERSION,
-                "feature_columns": list(self.feature_columns),
+                "inputs": [
+                    {"name": c, "datatype": self.datatypes[c]} for c in self.feature_columns
+                ],
                 "task": self.task,
                 "class_labels": None if self.class_labels is None else list(self.class_labels),
-                "n_features": self.n_features,
                 "n_outputs": self.n_outputs,
+                "schema": self.schema_yaml,
             },
             ensure_ascii=False,
         )
@@ -59,13 +80,20 @@ class ModelSignature:
         """Parse :meth:`to_json` output; raise ``ModelRepositoryError`` if it is malformed."""
         try:
             data = json.loads(text)
+            if data.get("contract_version") != CONTRACT_VERSION:
+                raise ValueError(
+                    f"contract version {data.get('contract_version')} is not {CONTRACT_VERSION}; "
+                    "re-export the model with this version of kedro-mlops-kit"
+                )
             labels = data.get("class_labels")
+            inputs = data["inputs"]
             return cls(
-                n_features=int(data["n_features"]),
+                feature_columns=tuple(str(i["name"]) for i in inputs),
+                datatypes={str(i["name"]): str(i["datatype"]) for i in inputs},
                 n_outputs=int(data["n_outputs"]),
-                feature_columns=tuple(str(c) for c in data["feature_columns"]),
                 task=str(data["task"]),
                 class_labels=None if labels is None else tuple(str(c) for c in labels),
+                schema_yaml=str(data["schema"]),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelRepositoryError(f"malformed serving contract {text[:200]!r}: {exc}") from exc

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+import onnx
 import pandas as pd
 import torch
 
@@ -28,13 +28,7 @@ from kedro_mlops_kit.serving.model_repository import (
     version_dirs,
 )
 from kedro_mlops_kit.serving.names import CHAMPION, DEFAULT_REPOSITORY
-from kedro_mlops_kit.serving.onnx_export import (
-    ATOL,
-    RTOL,
-    export_onnx,
-    torch_predict,
-    verify_onnx,
-)
+from kedro_mlops_kit.serving.onnx_export import ATOL, RTOL, compose_served_graph, verify_onnx
 from kedro_mlops_kit.serving.registry import (
     LoadedModel,
     checked_model,
@@ -42,7 +36,7 @@ from kedro_mlops_kit.serving.registry import (
     resolve_alias,
     signature_of,
 )
-from kedro_mlops_kit.serving.tabular_io import feature_matrix, read_table
+from kedro_mlops_kit.serving.tabular_io import read_table
 
 __all__ = [
     "DEFAULT_REPOSITORY",
@@ -83,38 +77,37 @@ class VerifiedExport:
     max_abs_diff: float
 
 
-def _holdout_matrix(model: LoadedModel, holdout: np.ndarray | pd.DataFrame) -> np.ndarray:
-    if isinstance(holdout, pd.DataFrame):
-        return feature_matrix(holdout, model.feature_columns)
-    rows = np.ascontiguousarray(holdout, dtype=np.float32)
-    if rows.ndim != 2 or rows.shape[1] != len(model.feature_columns):
+def _holdout_rows(model: LoadedModel, holdout: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(holdout, pd.DataFrame):
+        raise ModelRepositoryError("held-out rows must be a DataFrame with the raw columns")
+    missing = [c for c in model.feature_columns if c not in holdout.columns]
+    if missing or len(holdout) < 2:
         raise ModelRepositoryError(
-            f"held-out rows have shape {rows.shape}; expected [n, {len(model.feature_columns)}]"
+            f"held-out rows must hold at least 2 rows and the model's columns; missing {missing}"
         )
-    return rows
+    return holdout.reset_index(drop=True)
 
 
 @contextmanager
 def verified_export(
-    model_name: str, version: int, holdout: np.ndarray | pd.DataFrame
+    model_name: str, version: int, holdout: pd.DataFrame
 ) -> Iterator[VerifiedExport]:
     """Load, export and verify a version; the ONNX file lives until the context exits.
 
-    ``holdout`` is a DataFrame with the feature columns by name, or a [n, n_features] matrix
-    already in the model's feature order.
+    ``holdout`` holds raw rows (the model's feature columns by name, as in the raw table).
     """
     with _verified(load_version(model_name, version), holdout) as verified:
         yield verified
 
 
 @contextmanager
-def _verified(model: LoadedModel, holdout: np.ndarray | pd.DataFrame) -> Iterator[VerifiedExport]:
-    rows = _holdout_matrix(model, holdout)
+def _verified(model: LoadedModel, holdout: pd.DataFrame) -> Iterator[VerifiedExport]:
+    rows = _holdout_rows(model, holdout)
     # The contract is checked before the (slow) export, so a broken model fails fast.
-    signature = signature_of(model, int(torch_predict(model.module, rows[:1]).shape[1]))
+    signature = signature_of(model, int(model.module.predict_frame(rows.iloc[:1]).shape[1]))
     with tempfile.TemporaryDirectory(prefix="onnx-export-") as tmp:
         onnx_path = Path(tmp) / MODEL_FILE
-        export_onnx(model.module, rows[:2], onnx_path)
+        onnx.save(compose_served_graph(model.module, rows), str(onnx_path))
         write_contract(onnx_path, signature)
         max_diff = verify_onnx(onnx_path, model.module, rows)
         yield VerifiedExport(model, onnx_path, signature, len(rows), max_diff)
@@ -152,7 +145,7 @@ def install(
 def export_version(
     model_name: str,
     version: int,
-    holdout: np.ndarray | pd.DataFrame,
+    holdout: pd.DataFrame,
     repository: Path = DEFAULT_REPOSITORY,
 ) -> ExportSummary:
     """Export registered ``version`` of ``model_name`` into ``repository`` after verification.
@@ -176,7 +169,7 @@ def export_module(
     module: torch.nn.Module,
     model_name: str,
     version: int,
-    holdout: np.ndarray | pd.DataFrame,
+    holdout: pd.DataFrame,
     repository: Path = DEFAULT_REPOSITORY,
 ) -> ExportSummary:
     """Export an in-memory trained module (a ``ServingModule``) as ``version`` of ``model_name``.

@@ -37,7 +37,6 @@ __all__ = [
     "CONFIG_FILE",
     "CPU_CONFIG_NAME",
     "DEFAULT_MAX_BATCH_SIZE",
-    "INPUT_NAME",
     "OUTPUT_NAME",
     "ModelSignature",
     "check_config",
@@ -52,7 +51,6 @@ __all__ = [
 CONFIG_FILE = "config.pbtxt"
 CONFIG_DIR = "configs"
 CPU_CONFIG_NAME = "cpu"
-INPUT_NAME = "features"
 OUTPUT_NAME = "predictions"
 DEFAULT_MAX_BATCH_SIZE = 256
 
@@ -104,6 +102,31 @@ def default_config(
     return config
 
 
+def _check_inputs(path: Path, tensors, signature: ModelSignature) -> None:
+    if not tensors:
+        return  # Triton auto-completes them from model.onnx
+    wanted = {
+        c: "TYPE_STRING" if t == "BYTES" else f"TYPE_{t}" for c, t in signature.datatypes.items()
+    }
+    declared = {t.name: t for t in tensors}
+    problems = [f"{name!r} is not a column of the model" for name in declared if name not in wanted]
+    problems += [f"{name!r} is not declared" for name in wanted if name not in declared]
+    for name, tensor in declared.items():
+        if name in wanted and (
+            mc.DataType.Name(tensor.data_type) != wanted[name] or list(tensor.dims) != [1]
+        ):
+            problems.append(
+                f"{name!r} is {mc.DataType.Name(tensor.data_type)} {list(tensor.dims)}, the "
+                f"model takes {wanted[name]} [1]"
+            )
+    if problems:
+        raise ModelRepositoryError(
+            f"{path}: its input blocks do not match the exported model (one input per raw "
+            f"column): {'; '.join(problems)}. Remove the input blocks (Triton reads them from "
+            "model.onnx) or correct them."
+        )
+
+
 def _check_tensor(path: Path, tensors, name: str, width: int) -> None:
     if not tensors:
         return  # Triton auto-completes them from model.onnx
@@ -132,7 +155,7 @@ def check_config(path: Path, model_name: str, signature: ModelSignature) -> mc.M
             f"{path}: name {config.name!r} does not match model folder {model_name!r}; set "
             f'name: "{model_name}" or remove the name line'
         )
-    _check_tensor(path, config.input, INPUT_NAME, signature.n_features)
+    _check_inputs(path, config.input, signature)
     _check_tensor(path, config.output, OUTPUT_NAME, signature.n_outputs)
     return config
 

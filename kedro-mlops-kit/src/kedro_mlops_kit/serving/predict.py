@@ -1,13 +1,12 @@
 """Send rows from a table to the served model and name the predictions.
 
-Columns are matched by name, in the feature order of the served version's contract (read from
-the local model repository) or of an explicit ``feature_columns`` list. Command line:
-``kedro serving predict --input rows.csv``.
+Columns are matched by name (the served model takes one input per raw column); rows are checked
+against the schema in the served version's contract (read from the local model repository)
+before they are sent. Command line: ``kedro serving predict --input rows.csv``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,12 +16,10 @@ import pandas as pd
 
 from kedro_mlops_kit.serving.client import Protocol, TritonClient
 from kedro_mlops_kit.serving.contract import ModelSignature, repository_contract
-from kedro_mlops_kit.serving.errors import InvalidInputError, ModelRepositoryError
-from kedro_mlops_kit.serving.tabular_io import feature_matrix
+from kedro_mlops_kit.serving.errors import ModelRepositoryError
 
 __all__ = [
     "default_url",
-    "parse_feature_columns",
     "predict_frame",
     "predictions_frame",
     "served_contract",
@@ -51,20 +48,6 @@ def default_url(protocol: str) -> str:
     return f"127.0.0.1:{os.environ.get('TRITON_HTTP_PORT', '8000')}"
 
 
-def parse_feature_columns(text: str) -> list[str]:
-    """Parse a JSON list of names (any characters) or a comma-separated list of plain names."""
-    text = text.strip()
-    if text.startswith("["):
-        try:
-            names = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"feature columns are not a valid JSON list: {exc}") from exc
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise InvalidInputError('feature columns must be a JSON list of strings: ["a", "b"]')
-        return names
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def served_contract(client: TritonClient, repository: Path) -> ModelSignature:
     """Contract of the version ``client`` talks to, read from the local ``repository``.
 
@@ -83,13 +66,12 @@ def predict_frame(
     model_name: str,
     url: str,
     protocol: Protocol = "http",
-    feature_columns: Sequence[str] | None = None,
     repository: Path | None = None,
 ) -> pd.DataFrame:
-    """Predict the rows of ``frame`` on the server; return one named column per output.
+    """Predict the raw rows of ``frame`` on the server; return one named column per output.
 
-    The feature order is ``feature_columns`` if given, else the served version's contract from
-    ``repository``. Class labels (``p_<label>`` columns and ``label``) come from the contract.
+    With ``repository`` (the served model repository), rows are checked against the served
+    version's schema first, and class labels name the ``p_<label>`` columns and ``label``.
 
     Raises:
         ServingError: The server, the repository or the rows are not usable (message says why).
@@ -99,14 +81,7 @@ def predict_frame(
             try:
                 client.contract = served_contract(client, repository)
             except ModelRepositoryError:
-                if not feature_columns:
-                    raise
+                client.contract = None
             client.info(refresh=True)
-        columns = list(feature_columns or client.info().feature_columns)
-        if not columns:
-            raise InvalidInputError(
-                "the feature order is unknown: give the model repository the server serves "
-                "from (--model-repository) or the columns (--feature-columns)"
-            )
-        predictions = client.predict(feature_matrix(frame, columns))
+        predictions = client.predict(frame)
         return predictions_frame(predictions, client.info().class_labels)

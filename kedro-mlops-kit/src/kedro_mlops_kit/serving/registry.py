@@ -71,6 +71,11 @@ def checked_model(model_name: str, version: int, module: torch.nn.Module) -> Loa
     feature_columns = getattr(module, "feature_columns", None)
     task = getattr(module, "task", None)
     class_labels = getattr(module, "class_labels", None)
+    if getattr(module, "preprocessor", None) is None:
+        raise ModelContractError(
+            f"{model_name} v{version} carries no preprocessing: it was trained by an older "
+            "kedro-mlops-kit. Retrain it (`make train`) before exporting."
+        )
     if not feature_columns or not all(isinstance(c, str) for c in feature_columns):
         raise ModelContractError(
             f"{model_name} v{version}: feature_columns must list str names. Was the model "
@@ -100,10 +105,12 @@ def signature_of(model: LoadedModel, n_outputs: int) -> ModelSignature:
             f"{model.name} v{model.version}: {len(labels)} class_labels but the model outputs "
             f"{n_outputs} columns; class_labels must name every output column"
         )
+    preprocessor = model.module.preprocessor
     return ModelSignature(
-        n_features=len(model.feature_columns),
-        n_outputs=n_outputs,
         feature_columns=model.feature_columns,
+        datatypes=preprocessor.input_datatypes,
+        n_outputs=n_outputs,
         task=model.task,
         class_labels=labels,
+        schema_yaml=preprocessor.schema.pandera.to_yaml(),
     )

@@ -29,23 +29,11 @@ ModelFactory = Callable[[Preprocessor, dict[str, Any]], nn.Module]
 
 
 def to_training_data(frame: pd.DataFrame, preprocessor: Preprocessor) -> TrainingData:
-    """Convert a split into raw-feature tensors and encoded targets."""
-    x = torch.tensor(frame[preprocessor.feature_columns].to_numpy(), dtype=torch.float32)
-    target = frame[preprocessor.target]
-    if preprocessor.task == CLASSIFICATION:
-        index = {label: i for i, label in enumerate(preprocessor.class_labels)}
-        unknown = set(target.unique()) - set(index)
-        if unknown:
-            raise ValueError(
-                f"Target labels {sorted(unknown, key=str)} were not seen in the training split; "
-                "use a stratified split or more data."
-            )
-        y = torch.tensor(target.map(index).to_numpy(), dtype=torch.long)
-    else:
-        scaled = (target.to_numpy(dtype="float32") - preprocessor.target_mean) / (
-            preprocessor.target_std
-        )
-        y = torch.tensor(scaled, dtype=torch.float32).unsqueeze(1)
+    """Encode a split into the network's input matrix and encoded targets."""
+    x = torch.from_numpy(preprocessor.transform(frame))
+    y = torch.from_numpy(preprocessor.encode_target(frame[preprocessor.target]))
+    if preprocessor.task != CLASSIFICATION:
+        y = y.unsqueeze(1)
     return TrainingData(x=x, y=y)
 
 
@@ -53,7 +41,7 @@ def train(
     build_model: ModelFactory,
     train_set: pd.DataFrame,
     validation_set: pd.DataFrame,
-    preprocessor: dict[str, Any],
+    preprocessor: Preprocessor,
     params: dict[str, Any],
 ) -> tuple[ServingModule, list[dict[str, float]]]:
     """Build the network with ``build_model``, train it reproducibly, return it with its history.
@@ -65,7 +53,7 @@ def train(
         build_model: The project's factory (``model.build_model``).
         train_set: Training split (features + target).
         validation_set: Validation split used for early stopping.
-        preprocessor: Fitted preprocessing state (``Preprocessor.to_dict()``).
+        preprocessor: The preprocessing fitted on the training split.
         params: The ``training`` parameters: ``device``, ``epochs``, ``batch_size``,
             ``learning_rate``, ``weight_decay``, ``patience``, ``seed`` and whatever the
             factory reads.
@@ -73,7 +61,7 @@ def train(
     Returns:
         The trained :class:`ServingModule` on CPU in eval mode, and one history record per epoch.
     """
-    state = Preprocessor.from_dict(preprocessor)
+    state = preprocessor
     device = distributed.local_device(resolve_device(params["device"]))
     settings = LoopSettings(
         epochs=params["epochs"],

@@ -15,6 +15,7 @@ from kedro_mlops_kit.evaluation.plots import (
     training_curves_figure,
 )
 from kedro_mlops_kit.evaluation.promotion import register_model
+from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.serving_model import ServingModule
 from kedro_mlops_kit.tasks import CLASSIFICATION
 from kedro_mlops_kit.training.trainer import VALIDATION_METRIC
@@ -40,10 +41,13 @@ def predict_test_set(model: ServingModule, test_set: pd.DataFrame) -> np.ndarray
 
 
 def evaluate_model(
-    model: ServingModule, test_set: pd.DataFrame, predictions: np.ndarray, preprocessor: dict
+    model: ServingModule,
+    test_set: pd.DataFrame,
+    predictions: np.ndarray,
+    preprocessor: Preprocessor,
 ) -> dict[str, float]:
     """Compute test metrics for the model's task."""
-    metrics = test_set_metrics(model, test_set, preprocessor["target"], predictions)
+    metrics = test_set_metrics(model, test_set, preprocessor.target, predictions)
     logger.info("Test metrics: %s", {k: round(v, 4) for k, v in metrics.items()})
     return metrics
 
@@ -69,10 +73,13 @@ def history_for_mlflow(
 
 
 def plot_test_diagnostics(
-    model: ServingModule, test_set: pd.DataFrame, predictions: np.ndarray, preprocessor: dict
+    model: ServingModule,
+    test_set: pd.DataFrame,
+    predictions: np.ndarray,
+    preprocessor: Preprocessor,
 ) -> Figure:
     """Confusion matrix (classification) or residual plots (regression) on the test set."""
-    target = test_set[preprocessor["target"]]
+    target = test_set[preprocessor.target]
     if model.task == CLASSIFICATION:
         return confusion_matrix_figure(
             class_indices(model, target), predictions.argmax(axis=1), model.class_labels

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.serving_model import ServingModule
 from kedro_mlops_kit.training.fit import train
 
@@ -14,7 +15,7 @@ from ...model import build_model
 def train_model(
     train_set: pd.DataFrame,
     validation_set: pd.DataFrame,
-    preprocessor: dict[str, Any],
+    preprocessor: Preprocessor,
     params: dict[str, Any],
 ) -> tuple[ServingModule, list[dict[str, float]]]:
     """Train the network of ``model.build_model``; return it with its per-epoch history.
@@ -25,7 +26,7 @@ def train_model(
     Args:
         train_set: Training split (features + target).
         validation_set: Validation split used for early stopping.
-        preprocessor: Fitted preprocessing state (``Preprocessor.to_dict()``).
+        preprocessor: The preprocessing fitted on the training split.
         params: The ``training`` parameters.
 
     Returns:

@@ -8,8 +8,8 @@ It is NOT used in production: the official image's C++ onnxruntime backend repla
 
 Like the production backend it auto-completes the config: a ``config.pbtxt`` without
 ``input``/``output`` blocks gets them from the version's ``model.onnx`` (names, data types,
-dims). Unlike the production backend it also rejects non-finite values with a named error, so a
-bad row surfaces as an InferenceError instead of NaN predictions during local runs.
+dims), and it answers a request missing an input or sending the wrong data type with an error
+naming the input.
 """
 
 import json
@@ -19,7 +19,6 @@ import numpy as np
 import onnxruntime as ort
 import triton_python_backend_utils as pb_utils
 
-INPUT_NAME = "features"
 OUTPUT_NAME = "predictions"
 # ONNX Runtime type names -> Triton config data types (what the official backend maps).
 ORT_TO_TRITON = {
@@ -88,16 +87,9 @@ class TritonPythonModel:
         return auto_complete_model_config
 
     def initialize(self, args):
-        """Load the version folder's model.onnx and read the expected feature count."""
+        """Load the version folder's model.onnx and the inputs it expects."""
         config = json.loads(args["model_config"])
         model_path = Path(args["model_repository"]) / args["model_version"] / "model.onnx"
-        features = [t for t in config["input"] if t["name"] == INPUT_NAME]
-        if not features:
-            raise ValueError(
-                f"config of {config['name']} has no input named '{INPUT_NAME}' "
-                f"(inputs: {[t['name'] for t in config['input']]})"
-            )
-        self.n_features = int(features[0]["dims"][-1])
         options = ort.SessionOptions()
         # Triton runs one stub process per instance; one intra-op thread per instance avoids
         # oversubscribing the host when several instances or models share the CPUs.
@@ -105,49 +97,59 @@ class TritonPythonModel:
         self.session = ort.InferenceSession(
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
+        self.inputs = {t.name: t.type for t in self.session.get_inputs()}
+        declared = {t["name"] for t in config["input"]}
+        if declared != set(self.inputs):
+            raise ValueError(
+                f"config of {config['name']} declares inputs {sorted(declared)} but "
+                f"{model_path} takes {sorted(self.inputs)}"
+            )
         pb_utils.Logger.log_warn(
             f"LOCAL STAND-IN onnxruntime backend (python, not the official image's backend) "
             f"loaded {model_path}"
         )
 
-    def _validate(self, rows):
-        if rows.dtype != np.float32:
-            return f"input '{INPUT_NAME}' must be FP32, got {rows.dtype}"
-        if rows.ndim != 2 or rows.shape[1] != self.n_features:
-            return (
-                f"input '{INPUT_NAME}' must have shape [batch, {self.n_features}], "
-                f"got {list(rows.shape)} (wrong feature count)"
-            )
-        bad = ~np.isfinite(rows)
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            return (
-                f"input '{INPUT_NAME}' contains {int(bad.sum())} NaN/Inf value(s), "
-                f"first at row {row}, feature {col}"
-            )
-        return None
+    def _read(self, request):
+        """Return ``({name: array}, None)`` or ``(None, error message)`` for one request."""
+        arrays = {}
+        for name, onnx_type in self.inputs.items():
+            tensor = pb_utils.get_input_tensor_by_name(request, name)
+            if tensor is None:
+                return None, f"missing input '{name}' (the model takes {list(self.inputs)})"
+            values = tensor.as_numpy()
+            if onnx_type == "tensor(string)":
+                if values.dtype != np.object_:
+                    return None, f"input '{name}' must be BYTES (text), got {values.dtype}"
+                values = np.array(
+                    [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values.ravel()],
+                    dtype=object,
+                ).reshape(values.shape)
+            elif values.dtype != _NUMPY_OF_ONNX[onnx_type]:
+                expected = ORT_TO_TRITON[onnx_type].removeprefix("TYPE_")
+                return None, f"input '{name}' must be {expected}, got {values.dtype}"
+            arrays[name] = values
+        sizes = {len(v) for v in arrays.values()}
+        if len(sizes) != 1:
+            return None, f"inputs have different batch sizes {sorted(sizes)}"
+        return arrays, None
 
     def execute(self, requests):
-        """Validate each request, run the valid ones as one batch, and split the result."""
+        """Check each request, run the valid ones as one batch, and split the result."""
         responses = [None] * len(requests)
         valid, batches = [], []
         for index, request in enumerate(requests):
-            tensor = pb_utils.get_input_tensor_by_name(request, INPUT_NAME)
-            if tensor is None:
-                message = f"missing input '{INPUT_NAME}'"
-            else:
-                rows = tensor.as_numpy()
-                message = self._validate(rows)
+            arrays, message = self._read(request)
             if message is not None:
                 responses[index] = pb_utils.InferenceResponse(error=pb_utils.TritonError(message))
                 continue
             valid.append(index)
-            batches.append(rows)
+            batches.append(arrays)
         if batches:
             # One session.run for all requests the dynamic batcher grouped: that is the point
             # of dynamic batching on CPU.
-            sizes = [len(b) for b in batches]
-            outputs = self.session.run([OUTPUT_NAME], {INPUT_NAME: np.concatenate(batches)})[0]
+            sizes = [len(next(iter(b.values()))) for b in batches]
+            feed = {name: np.concatenate([b[name] for b in batches]) for name in self.inputs}
+            outputs = self.session.run([OUTPUT_NAME], feed)[0]
             for index, part in zip(valid, np.split(outputs, np.cumsum(sizes)[:-1]), strict=True):
                 tensor = pb_utils.Tensor(OUTPUT_NAME, np.ascontiguousarray(part, np.float32))
                 responses[index] = pb_utils.InferenceResponse(output_tensors=[tensor])
@@ -156,3 +158,12 @@ class TritonPythonModel:
     def finalize(self):
         """Release the ONNX Runtime session."""
         self.session = None
+
+
+_NUMPY_OF_ONNX = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(bool)": np.bool_,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+}
