@@ -151,8 +151,13 @@ def _category_lists(
     only accepts integer category lists.
     """
     if encoding is not None:
-        codes = encoding.category_codes()
-        return {list(feature_columns).index(c): codes[c] for c in categorical_columns}
+        # Codes of the rows the detector keeps: TabularDrift adds the batch's other codes
+        # (unseen categories) itself, and a listed code absent from both would make the
+        # chi-squared table singular.
+        return {
+            list(feature_columns).index(c): sorted(int(v) for v in np.unique(reference[c]))
+            for c in categorical_columns
+        }
     categories: dict[int, list[int]] = {}
     for column in categorical_columns:
         values = np.unique(reference[column].to_numpy())
@@ -246,7 +251,10 @@ def fit_detector(
             used.to_numpy(dtype=np.float32),
             p_val=p_val,
             categories_per_feature=_category_lists(
-                frame, feature_columns, categorical_columns, encoding
+                used if encoding is not None else frame,
+                feature_columns,
+                categorical_columns,
+                encoding,
             ),
             correction=resolved["correction"],
         )

@@ -138,10 +138,6 @@ class DriftEncoding:
         """Categorical columns, in feature order."""
         return [c for c, kind in self.kinds.items() if kind == CATEGORICAL]
 
-    def category_codes(self) -> dict[str, list[int]]:
-        """Every code each categorical column can take (the last one is "unseen")."""
-        return {c: list(range(len(cats) + 1)) for c, cats in self.categories.items()}
-
     def encode(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return the numeric frame (float64) of ``frame``'s feature columns."""
         wire = wire_frame(frame, self.kinds)

@@ -59,16 +59,26 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(f"- Extra columns ignored: {extra}")
     if report["detector"] == "mmd":
         lines.append("- Per-feature tests below are diagnostics; the verdict is the MMD test.")
+    # Raw-table reports also carry missing-value rates and the share of unseen categories.
+    raw = any("missing_rate_batch" in entry for entry in features.values())
+    extra_header = " Missing ref -> batch | Unseen categories |" if raw else ""
     lines += [
         "",
-        "| Feature | Test | Statistic | p-value | Ref mean | Batch mean | Drift |",
-        "|---|---|---:|---:|---:|---:|:---:|",
+        "| Feature | Test | Statistic | p-value | Ref mean | Batch mean | Drift |" + extra_header,
+        "|---|---|---:|---:|---:|---:|:---:|" + ("---:|---:|" if raw else ""),
     ]
     for name in order:
         entry = features[name]
-        lines.append(
+        row = (
             f"| {name} | {entry['test']} | {_fmt(entry['statistic'], '.4g')} "
             f"| {format_p_value(entry['p_value'])} | {_fmt(entry['reference_mean'], '.4g')} "
             f"| {_fmt(entry['batch_mean'], '.4g')} | {'yes' if entry['is_drift'] else ''} |"
         )
+        if raw:
+            unseen = entry.get("unseen_category_share")
+            row += (
+                f" {entry['missing_rate_reference']:.1%} -> {entry['missing_rate_batch']:.1%} "
+                f"| {'' if unseen is None else f'{unseen:.1%}'} |"
+            )
+        lines.append(row)
     return "\n".join(lines) + "\n"
