@@ -121,3 +121,18 @@ def train_tiny(
         fit_preprocessor(train_set, params),
         training_params(**overrides),
     )
+
+
+def numeric_state(task: str, columns: tuple[str, ...] = ("a", "b", "c")) -> Preprocessor:
+    """A preprocessing fitted on a numeric-only table: ``len(columns)`` network inputs.
+
+    Classification labels are 0 and 1; the regression target has mean 10 and std 2.
+    """
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({c: rng.normal(size=40) for c in columns})
+    if task == CLASSIFICATION:
+        frame["target"] = np.tile([0, 1], 20)
+    else:
+        frame["target"] = np.tile([8.0, 12.0], 20)
+    params = {"task": task, "target": "target", "features": {}}
+    return fit_features(frame, table_schema(frame), params)

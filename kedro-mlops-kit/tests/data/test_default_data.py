@@ -74,5 +74,16 @@ def test_group_commands_are_kedro_project_commands():
     from kedro_mlops_kit.cli import commands
 
     assert data.name == "data"
-    assert sorted(data.commands) == ["default", "raw"]
+    assert sorted(data.commands) == ["default", "raw", "schema"]
     assert commands.commands["data"] is data
+
+
+def test_penguins_dataset_is_the_published_raw_table(tmp_path):
+    output = tmp_path / "raw" / "penguins.csv"
+    result = _default("--dataset", "penguins", "--output", output)
+    assert result.exit_code == 0, result.output
+    assert "(target: Species)" in result.stdout
+    frame = pd.read_csv(output)
+    assert frame.shape == (344, 17)
+    assert {"Species", "Individual ID", "Date Egg", "Sex", "Comments"} <= set(frame.columns)
+    assert frame["Sex"].isna().any()

@@ -15,8 +15,8 @@ from mlflow import MlflowClient
 
 from kedro_mlops_kit.evaluation.promotion import promotion_decision, register_model
 from kedro_mlops_kit.evaluation.registry import Champion
-from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.serving_model import ServingModule
+from tests.helpers import numeric_state
 
 NAME = "promotion_test_model"
 ACCURACY = {"name": "accuracy", "greater_is_better": True}
@@ -67,15 +67,7 @@ def registry(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model():
-    preprocessor = Preprocessor(
-        task="classification",
-        target="target",
-        feature_columns=["x"],
-        means={"x": 0.0},
-        stds={"x": 1.0},
-        class_labels=[0, 1],
-    )
-    return ServingModule(torch.nn.Linear(1, 2), preprocessor)
+    return ServingModule(torch.nn.Linear(1, 2), numeric_state("classification", ("x",)))
 
 
 def _register(model, metrics, gate, primary):
@@ -87,7 +79,9 @@ def _register(model, metrics, gate, primary):
     }
     history = [{"epoch": 1, "processes": 1}]
     with mlflow.start_run() as run:
-        record = register_model(model, metrics, gate, history, {}, params, {}, {})
+        record = register_model(
+            model, metrics, gate, history, model.preprocessor, params, {}, {}
+        )
     return record, MlflowClient().get_run(run.info.run_id).data.tags
 
 

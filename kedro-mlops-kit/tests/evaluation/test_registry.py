@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 import torch
 from mlflow import MlflowClient
@@ -17,7 +18,7 @@ from torch import nn
 from kedro_mlops_kit.evaluation import registry
 from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.serving_model import ServingModule
-from tests.helpers import train_tiny
+from tests.helpers import make_frame, numeric_state, train_tiny
 
 NAME = "test_model"
 
@@ -75,15 +76,7 @@ def trained():
 
 
 def _state() -> Preprocessor:
-    return Preprocessor(
-        task="regression",
-        target="target",
-        feature_columns=["a", "b", "c"],
-        means={"a": 0.0, "b": 0.0, "c": 0.0},
-        stds={"a": 1.0, "b": 1.0, "c": 1.0},
-        target_mean=10.0,
-        target_std=2.0,
-    )
+    return numeric_state("regression")
 
 
 def _register(store, model, name: str, accuracy: float) -> str:
@@ -120,16 +113,26 @@ def test_registered_model_loads_with_its_contract(store, trained):
     assert loaded.feature_columns == trained.feature_columns
     assert loaded.task == "classification"
     assert loaded.class_labels == trained.class_labels
-    x = torch.randn(4, len(trained.feature_columns))
+    x = torch.randn(4, trained.preprocessor.n_inputs)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), trained(x))
+    # The fitted preprocessing travels with the model: it answers raw rows.
+    rows = make_frame("classification").head(5)
+    np.testing.assert_allclose(loaded.predict_frame(rows), trained.predict_frame(rows))
     signature = mlflow.models.get_model_info("models:/loadable@challenger").signature
     assert signature.outputs.to_dict()[0]["tensor-spec"]["shape"] in ([-1, 2], (-1, 2))
 
 
 def test_default_requirements_pin_public_versions():
     pins = registry.default_pip_requirements()
-    assert [pin.split("==")[0] for pin in pins] == ["torch", "numpy", "mlflow"]
+    assert [pin.split("==")[0] for pin in pins] == [
+        "torch",
+        "numpy",
+        "mlflow",
+        "scikit-learn",
+        "pandera",
+        "kedro-mlops-kit",
+    ]
     assert f"torch=={torch.__version__.split('+')[0]}" in pins
     assert all("+" not in pin for pin in pins), "no local build tags such as +cpu"
 

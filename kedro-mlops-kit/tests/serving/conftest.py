@@ -1,4 +1,8 @@
-"""Fixtures: a tmp sqlite MLflow registry with two versions of a tiny model, exported repo."""
+"""Fixtures: a tmp sqlite MLflow registry with two versions of a tiny model, exported repo.
+
+The registered models are real ``ServingModule``s with a fitted ``Preprocessor`` on a small
+mixed-type table whose column names and labels are awkward on purpose (see ``tiny_model``).
+"""
 
 from __future__ import annotations
 
@@ -19,24 +23,12 @@ from mlflow.models import infer_signature
 from kedro_mlops_kit.registry import CHALLENGER, CHAMPION
 from kedro_mlops_kit.serving.export import export_version
 from kedro_mlops_kit.serving.local_triton import LocalTriton
+from kedro_mlops_kit.serving_model import ServingModule
 
 from . import tiny_model
-from .tiny_model import FEATURES, TinyMLP
+from .tiny_model import raw_table
 
 MODEL_NAME = "tabular_mlp"
-
-
-def raw_rows(n: int, seed: int = 0) -> pd.DataFrame:
-    """Rows on the raw feature scale, deliberately in a shuffled column order."""
-    rng = np.random.default_rng(seed)
-    values = [
-        rng.normal(40, 12, n),
-        rng.normal(50_000, 20_000, n),
-        rng.uniform(0, 1, n),
-        rng.integers(0, 10, n).astype(float),
-    ]
-    frame = pd.DataFrame(dict(zip(FEATURES, values, strict=True)))
-    return frame[list(reversed(FEATURES))]
 
 
 @pytest.fixture(scope="session")
@@ -59,35 +51,36 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ["MLFLOW_TRACKING_URI"] = previous
 
 
-def register(model: torch.nn.Module, name: str = MODEL_NAME) -> int:
+def register(model: ServingModule, name: str = MODEL_NAME) -> int:
     """Log ``model`` like the training pipeline does and return its registry version."""
-    example = raw_rows(4)[model.feature_columns].to_numpy(np.float32)
-    # Pickling the test class by value makes the artefact loadable by any process (mlflow models
+    # Pickling the test module by value makes the artefact loadable by any process (mlflow models
     # serve, another cwd) without importing the tests package.
     cloudpickle.register_pickle_by_value(tiny_model)
+    # The PyTorch flavour's input is the preprocessed matrix (as the training pipeline logs it).
+    example = torch.zeros(2, model.preprocessor.n_inputs, dtype=torch.float32)
     with torch.no_grad():
-        output = model(torch.from_numpy(example)).numpy()
+        output = model(example).numpy().astype(np.float32)
     with mlflow.start_run():
         info = mlflow.pytorch.log_model(
             model,
             name="model",
             registered_model_name=name,
-            # mlflow 3.x defaults to 'pt2' (torch.export), which drops the contract attributes
-            # (feature_columns, task, class_labels); the training pipeline must pickle.
+            # mlflow 3.x defaults to 'pt2' (torch.export), which drops the preprocessor and the
+            # contract attributes (feature_columns, task, class_labels); the pipeline pickles.
             serialization_format="pickle",
             # Explicit requirements: inference takes ~20 s and pins a wrong torch build here.
-            pip_requirements=["torch", "numpy"],
-            signature=infer_signature(example, output),
+            pip_requirements=["torch", "numpy", "pandas", "scikit-learn"],
+            signature=infer_signature(example.numpy(), output),
         )
     return int(info.registered_model_version)
 
 
 @pytest.fixture(scope="session")
-def registry(tracking_uri: str) -> dict[int, TinyMLP]:
+def registry(tracking_uri: str) -> dict[int, ServingModule]:
     """Two registered versions; v2 is champion, v1 challenger-turned-previous."""
     models = {}
     for seed in (1, 2):
-        model = TinyMLP(n_outputs=3, task="classification", seed=seed).eval()
+        model = tiny_model.tiny_model(seed)
         models[register(model)] = model
     client = MlflowClient()
     client.set_registered_model_alias(MODEL_NAME, CHAMPION, "2")
@@ -97,12 +90,15 @@ def registry(tracking_uri: str) -> dict[int, TinyMLP]:
 
 @pytest.fixture(scope="session")
 def holdout() -> pd.DataFrame:
-    return raw_rows(64, seed=42)
+    """Held-out raw rows as the test split holds them: target included, odd column order."""
+    return raw_table(48, seed=42)
 
 
 @pytest.fixture(scope="session")
 def exported_repo(
-    registry: dict[int, TinyMLP], holdout: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+    registry: dict[int, ServingModule],
+    holdout: pd.DataFrame,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     repo = tmp_path_factory.mktemp("serving") / "model_repository"
     for version in sorted(registry):

@@ -1,5 +1,9 @@
+"""The serving contract: JSON inside model.onnx, awkward names kept, schema carried along."""
+
 import json
 
+import numpy as np
+import onnx
 import pytest
 
 from kedro_mlops_kit.serving.contract import (
@@ -10,25 +14,28 @@ from kedro_mlops_kit.serving.contract import (
     write_contract,
 )
 from kedro_mlops_kit.serving.errors import ModelRepositoryError
-from kedro_mlops_kit.serving.predict import parse_feature_columns, predictions_frame
+from kedro_mlops_kit.serving.predict import predictions_frame
 
+from .tiny_model import FEATURES, LABELS, WIRE_TYPES, raw_table, table_schema
+
+SCHEMA = table_schema(raw_table(40))
 AWKWARD = ModelSignature(
-    n_features=3,
-    n_outputs=2,
-    feature_columns=("a,b", "café", 'quote"d'),
+    feature_columns=tuple(FEATURES),
+    datatypes=dict(WIRE_TYPES),
+    n_outputs=3,
     task="classification",
-    class_labels=("a,b", "café"),
+    class_labels=tuple(LABELS),
+    schema_yaml=SCHEMA.pandera.to_yaml(),
 )
 
 
 def _tiny_onnx(path):
-    import onnx
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Identity", ["features"], ["predictions"])],
+        [helper.make_node("Identity", ["x"], ["predictions"])],
         "g",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 2])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2])],
         [helper.make_tensor_value_info("predictions", TensorProto.FLOAT, ["batch", 2])],
     )
     onnx.save(helper.make_model(graph), str(path))
@@ -37,8 +44,18 @@ def _tiny_onnx(path):
 def test_json_round_trip_keeps_commas_quotes_and_non_ascii():
     text = AWKWARD.to_json()
     assert "café" in text  # stored as UTF-8, not \\u escapes
-    assert json.loads(text)["class_labels"] == ["a,b", "café"]
+    data = json.loads(text)
+    assert data["contract_version"] == 2
+    assert data["class_labels"] == LABELS
+    assert [i["name"] for i in data["inputs"]] == FEATURES
     assert ModelSignature.from_json(text) == AWKWARD
+    assert AWKWARD.n_features == len(FEATURES)
+
+
+def test_contract_carries_the_schema_and_kinds():
+    assert AWKWARD.schema().kinds == SCHEMA.kinds
+    assert AWKWARD.kinds == {c: SCHEMA.kinds[c] for c in FEATURES}
+    assert set(AWKWARD.kinds.values()) == {"numeric", "integer", "categorical", "datetime", "boolean"}
 
 
 def test_contract_lives_in_the_onnx_file(tmp_path):
@@ -47,8 +64,6 @@ def test_contract_lives_in_the_onnx_file(tmp_path):
     _tiny_onnx(version_dir / "model.onnx")
     write_contract(version_dir / "model.onnx", AWKWARD)
     write_contract(version_dir / "model.onnx", AWKWARD)  # replaces, never duplicates
-    import onnx
-
     keys = [p.key for p in onnx.load(str(version_dir / "model.onnx")).metadata_props]
     assert keys == [CONTRACT_KEY]
     assert read_contract(version_dir / "model.onnx") == AWKWARD
@@ -64,19 +79,23 @@ def test_missing_contract_says_how_to_fix(tmp_path):
         repository_contract(tmp_path / "empty", "m")
 
 
+def test_contract_of_an_older_export_asks_for_a_re_export():
+    old = json.dumps({"contract_version": 1, "feature_columns": ["a"], "n_features": 1})
+    with pytest.raises(ModelRepositoryError, match="re-export"):
+        ModelSignature.from_json(old)
+    with pytest.raises(ModelRepositoryError, match="malformed"):
+        ModelSignature.from_json("{not json")
+
+
 def test_regression_contract_has_no_labels():
-    regression = ModelSignature(2, 1, ("x", "y"), "regression", None)
+    regression = ModelSignature(("x", "y"), {"x": "FP32", "y": "BYTES"}, 1, "regression", None)
     assert ModelSignature.from_json(regression.to_json()).class_labels is None
 
 
 def test_predictions_are_named_by_label():
-    import numpy as np
-
-    frame = predictions_frame(np.array([[0.2, 0.8], [0.9, 0.1]], np.float32), AWKWARD.class_labels)
-    assert list(frame.columns) == ["p_a,b", "p_café", "label"]
+    probabilities = np.array([[0.2, 0.7, 0.1], [0.9, 0.05, 0.05]], np.float32)
+    frame = predictions_frame(probabilities, AWKWARD.class_labels)
+    assert list(frame.columns) == ["p_a,b", "p_café", "p_no", "label"]
     assert list(frame["label"]) == ["café", "a,b"]
-
-
-def test_feature_columns_accept_json_for_names_with_commas():
-    assert parse_feature_columns('["a,b", "café"]') == ["a,b", "café"]
-    assert parse_feature_columns("x, y,z") == ["x", "y", "z"]
+    unlabelled = predictions_frame(probabilities, None)
+    assert list(unlabelled.columns) == ["output_0", "output_1", "output_2"]

@@ -1,32 +1,35 @@
+"""Export: the served graph (preprocessing + network) reproduces the model, or nothing is written."""
+
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from mlflow import MlflowClient
 
-from kedro_mlops_kit.preprocessor import Preprocessor
-from kedro_mlops_kit.serving import export as export_module
+from kedro_mlops_kit.serving import export as export_mod
 from kedro_mlops_kit.serving.contract import read_contract, repository_contract
 from kedro_mlops_kit.serving.errors import (
     ExportVerificationError,
     ModelContractError,
     ModelRepositoryError,
 )
-from kedro_mlops_kit.serving.export import export_version
+from kedro_mlops_kit.serving.export import export_module, export_version
 from kedro_mlops_kit.serving.model_config import read_config
-from kedro_mlops_kit.serving.onnx_export import (
-    ATOL,
-    RTOL,
-    onnx_predict,
-    torch_predict,
-    verify_onnx,
-)
+from kedro_mlops_kit.serving.onnx_export import ATOL, RTOL, onnx_predict, verify_onnx
 from kedro_mlops_kit.serving.registry import LoadedModel, signature_of
-from kedro_mlops_kit.serving_model import FeatureTransform, ServingModule, build_mlp
 
 from .conftest import MODEL_NAME, register
-from .tiny_model import FEATURES, LABELS, TinyMLP
+from .tiny_model import (
+    AGE,
+    FEATURES,
+    LABELS,
+    TARGET,
+    WIRE_TYPES,
+    awkward_rows,
+    tiny_model,
+)
 
 # What the template renders as serving/model_repository/<model>/config.pbtxt: comments, no
 # input/output (Triton auto-completes them from model.onnx), nothing derived from the model.
@@ -47,11 +50,16 @@ instance_group [ { count: 1 kind: KIND_GPU } ]
 
 def test_exported_repository_layout_and_numerics(exported_repo: Path, registry, holdout):
     model_dir = exported_repo / MODEL_NAME
-    rows = holdout[FEATURES].to_numpy(np.float32)
     for version, model in registry.items():
         onnx_file = model_dir / str(version) / "model.onnx"
+        # One input per raw column, named by the column itself (commas, quotes, accents).
+        graph = onnx.load(str(onnx_file))
+        assert sorted(i.name for i in graph.graph.input) == sorted(FEATURES)
         np.testing.assert_allclose(
-            onnx_predict(onnx_file, rows), torch_predict(model, rows), atol=ATOL, rtol=RTOL
+            onnx_predict(onnx_file, model.preprocessor.wire(holdout)),
+            model.predict_frame(holdout),
+            atol=ATOL,
+            rtol=RTOL,
         )
     config = read_config(model_dir / "config.pbtxt")
     # Nothing derived from the model is written to configs: Triton reads the tensors from
@@ -62,29 +70,43 @@ def test_exported_repository_layout_and_numerics(exported_repo: Path, registry, 
     assert (model_dir / "configs" / "cpu.pbtxt").is_file()
 
 
-def test_contract_round_trips_awkward_names(exported_repo: Path):
+def test_contract_round_trips_awkward_names(exported_repo: Path, registry):
     contract = repository_contract(exported_repo, MODEL_NAME)
-    assert contract.feature_columns == tuple(FEATURES)
+    preprocessor = registry[2].preprocessor
+    assert contract.feature_columns == tuple(preprocessor.feature_columns)
+    assert sorted(contract.feature_columns) == sorted(FEATURES)
+    assert contract.datatypes == WIRE_TYPES
     assert contract.class_labels == tuple(LABELS)
-    assert (contract.task, contract.n_features, contract.n_outputs) == ("classification", 4, 3)
+    assert (contract.task, contract.n_features, contract.n_outputs) == ("classification", 6, 3)
+    # The schema travels with the model: clients check rows against it.
+    assert contract.schema().kinds == preprocessor.schema.kinds
+    assert contract.schema().target == TARGET
     assert read_contract(exported_repo / MODEL_NAME / "1" / "model.onnx") == contract
 
 
+def test_served_graph_handles_missing_unseen_and_awkward_values(exported_repo: Path, registry):
+    rows = awkward_rows()
+    graph = exported_repo / MODEL_NAME / "2" / "model.onnx"
+    assert verify_onnx(graph, registry[2], rows) <= ATOL
+    answers = registry[2].predict_frame(rows)
+    assert np.isfinite(answers).all()
+    np.testing.assert_allclose(answers.sum(axis=1), 1.0, rtol=1e-5)
+
+
 def test_verification_fails_loudly_when_outputs_differ(exported_repo: Path, registry, holdout):
-    rows = holdout[FEATURES].to_numpy(np.float32)
     v1_graph = exported_repo / MODEL_NAME / "1" / "model.onnx"
     with pytest.raises(ExportVerificationError, match="differ from PyTorch"):
-        verify_onnx(v1_graph, registry[2], rows)
+        verify_onnx(v1_graph, registry[2], holdout)
 
 
 def test_failed_verification_writes_nothing(registry, holdout, tmp_path, monkeypatch):
-    wrong = TinyMLP(n_outputs=3, task="classification", seed=99).eval()
-    real_export = export_module.export_onnx
+    wrong = tiny_model(seed=99)
+    real_compose = export_mod.compose_served_graph
 
-    def export_wrong_graph(module, example, path):
-        real_export(wrong, example, path)
+    def compose_wrong_graph(module, rows):
+        return real_compose(wrong, rows)
 
-    monkeypatch.setattr(export_module, "export_onnx", export_wrong_graph)
+    monkeypatch.setattr(export_mod, "compose_served_graph", compose_wrong_graph)
     repo = tmp_path / "model_repository"
     with pytest.raises(ExportVerificationError):
         export_version(MODEL_NAME, 2, holdout, repo)
@@ -95,8 +117,11 @@ def test_holdout_columns_are_matched_by_name(registry, holdout, tmp_path):
     shuffled = holdout.sample(frac=1.0, axis=1, random_state=3)
     summary = export_version(MODEL_NAME, 1, shuffled, tmp_path / "repo")
     assert summary.max_abs_diff <= ATOL
-    with pytest.raises(Exception, match="missing feature columns"):
-        export_version(MODEL_NAME, 1, holdout.drop(columns=[FEATURES[0]]), tmp_path / "repo")
+    assert (summary.n_features, summary.verified_rows) == (6, len(holdout))
+    with pytest.raises(ModelRepositoryError, match=r"missing \['age, years'\]"):
+        export_version(MODEL_NAME, 1, holdout.drop(columns=[AGE]), tmp_path / "repo")
+    with pytest.raises(ModelRepositoryError, match="at least 2 rows"):
+        export_version(MODEL_NAME, 1, holdout.head(1), tmp_path / "repo")
 
 
 def test_export_refuses_older_version_below_newer_folder(exported_repo: Path, holdout):
@@ -118,65 +143,62 @@ def test_export_leaves_committed_configs_byte_identical(registry, holdout, tmp_p
     assert (model_dir / "2" / "model.onnx").is_file()
 
 
-def test_config_pinning_other_dims_fails_before_writing(registry, holdout, tmp_path):
+def test_config_pinning_a_features_matrix_fails_before_writing(registry, holdout, tmp_path):
     model_dir = tmp_path / "repo" / MODEL_NAME
     model_dir.mkdir(parents=True)
+    # What v0.2 projects committed: one FP32 matrix instead of one input per column.
     pinned = COMMITTED_CONFIG + (
         'input [ { name: "features" data_type: TYPE_FP32 dims: [ 30 ] } ]\n'
         'output [ { name: "predictions" data_type: TYPE_FP32 dims: [ 3 ] } ]\n'
     )
     (model_dir / "config.pbtxt").write_text(pinned, encoding="utf-8")
-    with pytest.raises(ModelRepositoryError, match=r"dims: \[ 4 \]|Remove the"):
+    with pytest.raises(ModelRepositoryError, match="'features' is not a column.*Remove the"):
         export_version(MODEL_NAME, 2, holdout, tmp_path / "repo")
     assert (model_dir / "config.pbtxt").read_text(encoding="utf-8") == pinned
     assert sorted(p.name for p in model_dir.iterdir()) == ["config.pbtxt"]
 
 
+def test_module_without_preprocessing_is_refused(holdout, tmp_path):
+    with pytest.raises(ModelContractError, match="carries no preprocessing"):
+        export_module(torch.nn.Linear(6, 3), "old_model", 1, holdout, tmp_path / "repo")
+    assert not (tmp_path / "repo").exists()
+
+
 def test_signature_treats_empty_class_labels_as_none():
+    regression = tiny_model(seed=0, task="regression")
     model = LoadedModel(
         name="reg",
         version=1,
-        module=torch.nn.Linear(2, 1),
-        feature_columns=("a", "b"),
+        module=regression,
+        feature_columns=tuple(regression.feature_columns),
         task="regression",
         class_labels=(),
     )
     signature = signature_of(model, n_outputs=1)
     assert signature.class_labels is None
+    assert signature.datatypes == WIRE_TYPES
+    classifier = tiny_model(seed=0)
     with pytest.raises(ModelContractError, match="2 class_labels but the model outputs 3"):
         signature_of(
-            LoadedModel("clf", 1, model.module, ("a", "b"), "classification", ("x", "y")), 3
+            LoadedModel("clf", 1, classifier, model.feature_columns, "classification", ("x", "y")),
+            3,
         )
 
 
-def regression_module() -> ServingModule:
-    """The training pipeline's own module class, for a regression task (empty class_labels)."""
-    preprocessor = Preprocessor(
-        task="regression",
-        target="y",
-        feature_columns=list(FEATURES),
-        means=dict(zip(FEATURES, [40.0, 50_000.0, 0.5, 3.0], strict=True)),
-        stds=dict(zip(FEATURES, [12.0, 20_000.0, 0.25, 2.0], strict=True)),
-        target_mean=100.0,
-        target_std=15.0,
-    )
-    torch.manual_seed(0)
-    transform = FeatureTransform(preprocessor)
-    network = torch.nn.Sequential(transform, build_mlp(transform.n_outputs, [8], 1, 0.0))
-    return ServingModule(network, preprocessor).eval()
-
-
 def test_regression_model_exports(tracking_uri, holdout, tmp_path):
-    module = regression_module()
+    module = tiny_model(seed=0, task="regression")
     assert module.class_labels == []
     version = register(module, name="tabular_reg")
     MlflowClient().set_registered_model_alias("tabular_reg", "champion", str(version))
     summary = export_version("tabular_reg", version, holdout, tmp_path / "repo")
-    assert (summary.n_features, summary.n_outputs) == (4, 1)
+    assert (summary.n_features, summary.n_outputs) == (6, 1)
     contract = repository_contract(tmp_path / "repo", "tabular_reg")
     assert (contract.task, contract.class_labels) == ("regression", None)
-    rows = holdout[FEATURES].to_numpy(np.float32)
     onnx_file = tmp_path / "repo" / "tabular_reg" / str(version) / "model.onnx"
+    rows = awkward_rows()
     np.testing.assert_allclose(
-        onnx_predict(onnx_file, rows), torch_predict(module, rows), atol=ATOL, rtol=RTOL
+        onnx_predict(onnx_file, module.preprocessor.wire(rows)),
+        module.predict_frame(rows),
+        atol=ATOL,
+        rtol=RTOL,
     )

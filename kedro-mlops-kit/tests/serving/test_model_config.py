@@ -12,7 +12,14 @@ from kedro_mlops_kit.serving.model_config import (
     write_config,
 )
 
-SIG = ModelSignature(4, 3, ("a", "b", "c", "d"), "classification", ("x", "y", "z"))
+# One served input per raw column, named by it, in its wire type.
+SIG = ModelSignature(
+    feature_columns=("a, b", "café", "n", 'q"d'),
+    datatypes={"a, b": "FP32", "café": "BYTES", "n": "FP64", 'q"d': "BOOL"},
+    n_outputs=3,
+    task="classification",
+    class_labels=("x", "y", "z"),
+)
 
 USER_EDITED = """\
 # The team's config: comments and layout are theirs.
@@ -24,7 +31,18 @@ instance_group [ { count: 3 kind: KIND_GPU gpus: [ 0 ] } ]
 dynamic_batching { preferred_batch_size: [ 8, 16 ] max_queue_delay_microseconds: 500 }
 parameters { key: "owner" value { string_value: "team-ml" } }
 """
+# Inputs and output declared by hand, exactly as the model has them.
 PINNED = (
+    "input [\n"
+    '  { name: "a, b" data_type: TYPE_FP32 dims: [ 1 ] },\n'
+    '  { name: "café" data_type: TYPE_STRING dims: [ 1 ] },\n'
+    '  { name: "n" data_type: TYPE_FP64 dims: [ 1 ] },\n'
+    '  { name: "q\\"d" data_type: TYPE_BOOL dims: [ 1 ] }\n'
+    "]\n"
+    'output [ { name: "predictions" data_type: TYPE_FP32 dims: [ 3 ] } ]\n'
+)
+# What v0.2 projects committed: one FP32 matrix.
+V02_PINNED = (
     'input [ { name: "features" data_type: TYPE_FP32 dims: [ 4 ] } ]\n'
     'output [ { name: "predictions" data_type: TYPE_FP32 dims: [ 3 ] } ]\n'
 )
@@ -77,12 +95,27 @@ def test_missing_cpu_variant_is_created_from_production(tmp_path: Path):
 @pytest.mark.parametrize(
     ("tensors", "match"),
     [
-        (PINNED.replace("[ 4 ]", "[ 7 ]"), r"'features' is declared as TYPE_FP32 \[7\]"),
+        (PINNED.replace("[ 3 ]", "[ 7 ]"), r"'predictions' is declared as TYPE_FP32 \[7\]"),
         (PINNED.replace("[ 3 ]", "[ -1 ]"), r"'predictions' is declared as TYPE_FP32 \[-1\]"),
-        (PINNED.replace("TYPE_FP32 dims: [ 4 ]", "TYPE_FP64 dims: [ 4 ]"), "TYPE_FP64"),
-        (PINNED.replace('"features"', '"x"'), "but not 'features'"),
+        (
+            PINNED.replace("TYPE_FP64", "TYPE_FP32"),
+            r"'n' is TYPE_FP32 \[1\], the model takes TYPE_FP64 \[1\]",
+        ),
+        (PINNED.replace('"a, b" data_type: TYPE_FP32 dims: [ 1 ]', '"a, b" data_type: '
+                        "TYPE_FP32 dims: [ 2 ]"), r"'a, b' is TYPE_FP32 \[2\]"),
+        (PINNED.replace('"café"', '"cafe"'), "'cafe' is not a column.*'café' is not declared"),
+        (V02_PINNED, "'features' is not a column of the model"),
+        (PINNED.replace('"predictions"', '"y"'), "but not 'predictions'"),
     ],
-    ids=["wrong-width", "variable-dim", "wrong-dtype", "wrong-name"],
+    ids=[
+        "output-width",
+        "output-variable-dim",
+        "input-dtype",
+        "input-dims",
+        "input-name",
+        "v0.2-features-matrix",
+        "output-name",
+    ],
 )
 def test_configs_that_cannot_serve_the_model_fail_before_writing(tmp_path, tensors, match):
     model_dir = tmp_path / "tabular_mlp"
@@ -93,7 +126,7 @@ def test_configs_that_cannot_serve_the_model_fail_before_writing(tmp_path, tenso
     assert not (model_dir / "configs").exists()
 
 
-def test_pinned_dims_that_match_are_accepted(tmp_path: Path):
+def test_pinned_tensors_that_match_are_accepted(tmp_path: Path):
     model_dir = tmp_path / "tabular_mlp"
     model_dir.mkdir()
     (model_dir / "config.pbtxt").write_text(USER_EDITED + PINNED)

@@ -3,6 +3,7 @@
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
@@ -10,11 +11,10 @@ from kedro_mlops_kit.registry import CHAMPION, champion_version
 from kedro_mlops_kit.serving.client import TritonClient
 from kedro_mlops_kit.serving.errors import RollbackError
 from kedro_mlops_kit.serving.local_triton import LocalTriton
-from kedro_mlops_kit.serving.onnx_export import ATOL, RTOL, torch_predict
+from kedro_mlops_kit.serving.onnx_export import ATOL, RTOL
 from kedro_mlops_kit.serving.rollback import ROLLED_BACK_FROM_TAG, rollback
 
 from .conftest import MODEL_NAME
-from .tiny_model import FEATURES
 
 
 @pytest.fixture
@@ -26,9 +26,11 @@ def restore_champion(registry):
         client.delete_model_version_tag(MODEL_NAME, "1", ROLLED_BACK_FROM_TAG)
 
 
-def _served_matches(client: TritonClient, rows: np.ndarray, model) -> bool:
+def _served_matches(client: TritonClient, rows: pd.DataFrame, model) -> bool:
     try:
-        return np.allclose(client.predict(rows), torch_predict(model, rows), atol=ATOL, rtol=RTOL)
+        return np.allclose(
+            client.predict(rows), model.predict_frame(rows), atol=ATOL, rtol=RTOL
+        )
     except Exception:
         return False
 
@@ -36,8 +38,8 @@ def _served_matches(client: TritonClient, rows: np.ndarray, model) -> bool:
 @pytest.mark.triton
 @pytest.mark.usefixtures("restore_champion")
 def test_rollback_changes_the_served_champion(fresh_repo, triton_work_dir, holdout, registry):
-    rows = holdout[FEATURES].to_numpy(np.float32)
-    assert not np.allclose(torch_predict(registry[1], rows), torch_predict(registry[2], rows))
+    rows = holdout
+    assert not np.allclose(registry[1].predict_frame(rows), registry[2].predict_frame(rows))
     configs = {p: p.read_bytes() for p in (fresh_repo / MODEL_NAME).rglob("*.pbtxt")}
     with (
         LocalTriton(fresh_repo, work_dir=triton_work_dir, poll_seconds=1) as server,

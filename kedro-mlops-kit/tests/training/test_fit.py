@@ -4,12 +4,13 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
+import onnx
 import pytest
 import torch
 from torch import nn
 
 from kedro_mlops_kit.preprocessor import Preprocessor
+from kedro_mlops_kit.serving.onnx_export import compose_served_graph, verify_onnx
 from kedro_mlops_kit.serving_model import ServingModule
 from kedro_mlops_kit.training.device import resolve_device
 from kedro_mlops_kit.training.early_stopping import EarlyStopping
@@ -34,7 +35,7 @@ def test_default_factory_is_the_projects_default_model():
     template_model = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(template_model)
     train_set, _, _ = split(make_classification_frame())
-    state = Preprocessor.from_dict(fit_preprocessor(train_set, data_params("classification")))
+    state = fit_preprocessor(train_set, data_params("classification"))
     params = training_params(hidden_sizes=[8, 4], dropout=0.1)
     torch.manual_seed(0)
     ours = default_factory(state, params)
@@ -62,7 +63,7 @@ def test_same_seed_gives_identical_weights(task):
 def test_different_seed_gives_different_weights():
     model_a, _ = train_tiny(seed=1)
     model_b, _ = train_tiny(seed=2)
-    first_a, first_b = model_a.network[1][0].weight, model_b.network[1][0].weight
+    first_a, first_b = model_a.network[0].weight, model_b.network[0].weight
     assert not torch.equal(first_a, first_b)
 
 
@@ -73,7 +74,7 @@ def test_returns_a_serving_module_on_cpu_in_eval_mode_and_restores_determinism()
     assert isinstance(model, ServingModule)
     assert not model.training
     assert {p.device.type for p in model.parameters()} == {"cpu"}
-    assert model.feature_columns == ["x1", "x2", "colour"]
+    assert model.feature_columns == ["x1", "x2", "colour", "day"]
 
 
 def test_history_has_one_record_per_epoch_and_learns():
@@ -122,7 +123,7 @@ def test_training_stops_early_and_keeps_the_best_epoch():
     assert history[-1]["val_loss"] > best, "stopped after epochs without improvement"
     params = data_params("classification")
     train_set, validation_set, _ = split(make_classification_frame())
-    state = Preprocessor.from_dict(fit_preprocessor(train_set, params))
+    state = fit_preprocessor(train_set, params)
     data = to_training_data(validation_set, state)
     with torch.no_grad():
         loss = float(nn.CrossEntropyLoss()(model.scores(data.x), data.y))
@@ -132,10 +133,10 @@ def test_training_stops_early_and_keeps_the_best_epoch():
 def test_labels_unseen_in_training_are_refused():
     params = data_params("classification")
     train_set, validation_set, _ = split(make_classification_frame())
-    validation_set.loc[0, "target"] = 7
-    with pytest.raises(ValueError, match=r"Target labels \[7\] were not seen"):
+    validation_set.loc[0, "target"] = "maybe"
+    with pytest.raises(ValueError, match=r"Target labels \['maybe'\] were not seen"):
         train(
-            lambda state, p: nn.Linear(3, 2),
+            lambda state, p: nn.Linear(state.n_inputs, 2),
             train_set,
             validation_set,
             fit_preprocessor(train_set, params),
@@ -145,7 +146,7 @@ def test_labels_unseen_in_training_are_refused():
 
 def test_a_factory_breaking_the_contract_fails_before_training():
     with pytest.raises(TypeError, match=r"the contract is \[batch, 2\]"):
-        train_tiny(build_model=lambda state, params: nn.Linear(3, 5))
+        train_tiny(build_model=lambda state, params: nn.Linear(state.n_inputs, 5))
 
 
 def test_device_choice():
@@ -165,35 +166,30 @@ def test_bad_device_parameter_fails_through_train():
 
 
 class EmbeddingNet(nn.Module):
-    """A team's own architecture with trainable preprocessing.
+    """A team's own architecture: an embedding per categorical column, then an MLP.
 
-    The integer-coded ``colour`` column is looked up in an ``nn.Embedding`` (learned with the
-    network, exported with it); numeric columns are standardised with fitted buffers.
+    The one-hot block of ``colour`` (its ``colour=...`` inputs, ``__unknown__`` included) goes
+    through a bias-free linear layer, which is an embedding lookup; the other inputs are used as
+    they come. Built from ``preprocessor.feature_names``, so it follows the fitted categories.
     """
 
     def __init__(self, preprocessor: Preprocessor, embedding_dim: int, hidden: int) -> None:
         super().__init__()
-        features = preprocessor.feature_columns
-        numeric = preprocessor.numeric_columns
-        (categorical,) = preprocessor.categorical_columns
-        self.n_codes = len(preprocessor.categories[categorical])
-        self.register_buffer("numeric_index", torch.tensor([features.index(c) for c in numeric]))
-        self.register_buffer("category_index", torch.tensor([features.index(categorical)]))
-        self.register_buffer("mean", torch.tensor([preprocessor.means[c] for c in numeric]))
-        self.register_buffer("std", torch.tensor([preprocessor.stds[c] for c in numeric]))
-        self.embedding = nn.Embedding(self.n_codes, embedding_dim)
+        names = preprocessor.feature_names
+        one_hot = [i for i, name in enumerate(names) if name.startswith("colour=")]
+        others = [i for i in range(len(names)) if i not in one_hot]
+        self.register_buffer("one_hot_index", torch.tensor(one_hot))
+        self.register_buffer("other_index", torch.tensor(others))
+        self.embedding = nn.Linear(len(one_hot), embedding_dim, bias=False)
         self.head = nn.Sequential(
-            nn.Linear(len(numeric) + embedding_dim, hidden),
+            nn.Linear(len(others) + embedding_dim, hidden),
             nn.ReLU(),
             nn.Linear(hidden, preprocessor.n_outputs),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        numeric = (x.index_select(1, self.numeric_index) - self.mean) / self.std
-        # Codes are 0..n_codes-1 in training; unseen codes fall back to the nearest one.
-        codes = x.index_select(1, self.category_index).squeeze(1).round().long()
-        embedded = self.embedding(codes.clamp(0, self.n_codes - 1))
-        return self.head(torch.cat([numeric, embedded], dim=1))
+        embedded = self.embedding(x.index_select(1, self.one_hot_index))
+        return self.head(torch.cat([x.index_select(1, self.other_index), embedded], dim=1))
 
 
 def build_embedding_model(preprocessor: Preprocessor, params: dict) -> nn.Module:
@@ -201,10 +197,10 @@ def build_embedding_model(preprocessor: Preprocessor, params: dict) -> nn.Module
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
-def test_custom_network_with_embedding_trains_and_exports_to_onnx(task, tmp_path):
+def test_custom_network_with_embedding_trains_and_serves_raw_rows_in_onnx(task, tmp_path):
     params = training_params(embedding_dim=2, epochs=30, patience=100)
     train_set, _, test_set = split(make_frame(task))
-    state = Preprocessor.from_dict(fit_preprocessor(train_set, data_params(task)))
+    state = fit_preprocessor(train_set, data_params(task))
     # train() seeds before building, so this is the embedding it starts from.
     initial = []
     for _ in range(2):
@@ -218,23 +214,11 @@ def test_custom_network_with_embedding_trains_and_exports_to_onnx(task, tmp_path
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert not torch.equal(model.network.embedding.weight, initial[0]), "the embedding trained"
 
+    # The served graph (preprocessing + this network) answers raw rows like predict_frame,
+    # an unseen colour and a missing number among them.
+    rows = test_set.copy()
+    rows.loc[0, "colour"] = "violet"
+    rows.loc[1, "x2"] = np.nan
     path = tmp_path / "model.onnx"
-    example = torch.tensor(test_set[model.feature_columns].to_numpy(), dtype=torch.float32)
-    torch.onnx.export(
-        model,
-        (example[:2],),
-        str(path),
-        input_names=["input"],
-        output_names=["output"],
-        dynamic_shapes={"x": {0: torch.export.Dim("batch")}},
-        dynamo=True,
-        verbose=False,
-    )
-    # Another batch size than the example's, and one unseen code (7) among the rows.
-    batch = example.clone()
-    batch[0, model.feature_columns.index("colour")] = 7.0
-    (onnx_out,) = ort.InferenceSession(str(path)).run(None, {"input": batch.numpy()})
-    with torch.no_grad():
-        expected = model(batch).numpy()
-    assert onnx_out.shape == (len(batch), model.network.head[-1].out_features)
-    np.testing.assert_allclose(onnx_out, expected, rtol=1e-5, atol=1e-5)
+    onnx.save(compose_served_graph(model, rows), str(path))
+    assert verify_onnx(path, model, rows) < 1e-4

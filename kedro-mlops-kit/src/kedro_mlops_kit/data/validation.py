@@ -79,7 +79,10 @@ def validate_raw_data(
             "as the target. Make them agree (edit the schema's titles, or re-infer it with "
             "`make schema FORCE=1`)."
         )
-    validated = validate_frame(data, schema, where="The raw data")
+    # Rows without a target are governed by drop_missing_target, not by the schema: a target
+    # inferred from a complete table is not nullable, yet new rows without one are dropped.
+    relaxed = TableSchema(schema.pandera.update_column(target, nullable=True))
+    validated = validate_frame(data, relaxed, where="The raw data")
     _check_target(validated, target, params["task"])
     missing_target = validated[target].isna()
     if missing_target.any() and not params.get("drop_missing_target", True):
