@@ -716,3 +716,118 @@ def test_after_reports_datasets_that_two_catalog_files_define(plugin_project):
         "conf/base/catalog_mlops.yml, conf/base/catalog_models.yml"
     ) in messages
     assert "## Datasets defined twice\n" in (project / "migrated-v0.3.0/README.md").read_text()
+
+
+# ---------------------------------------------------------------- v0.4.0: real tables
+
+spec = importlib.util.spec_from_file_location("v0_4_0", MIGRATIONS / "v0_4_0.py")
+v0_4_0 = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(v0_4_0)
+
+V03_NODES = '''\
+"""Nodes of the evaluation pipeline."""
+
+
+def evaluate(model, test_set, preprocessor):
+    """Metrics."""
+    return score(model, test_set, preprocessor["target"])
+'''
+V04_NODES = '''\
+"""Nodes of the evaluation pipeline."""
+
+
+def evaluate(model, test_set, preprocessor):
+    """Metrics."""
+    return score(model, test_set, preprocessor.target)
+'''
+V03_CATALOG = """\
+raw_data:
+  type: pandas.CSVDataset
+  filepath: data/01_raw/dataset.csv
+
+preprocessor:
+  type: json.JSONDataset
+  filepath: data/04_feature/preprocessor.json
+"""
+V04_CATALOG = """\
+raw_data:
+  type: pandas.CSVDataset
+  filepath: data/01_raw/dataset.csv
+
+# The schema every run enforces.
+table_schema:
+  type: kedro_mlops_kit.schema.SchemaDataset
+  filepath: conf/base/schema.yml
+
+preprocessor:
+  type: pickle.PickleDataset
+  filepath: data/04_feature/preprocessor.pkl
+"""
+V04_PATTERNS = [
+    "conf/base/catalog.yml",
+    "src/demo/model.py",
+    "src/demo/pipelines/evaluation/**",
+    "src/demo/pipelines/training/**",
+]
+
+
+@pytest.fixture
+def real_tables_project(tmp_path):
+    old = tree(
+        tmp_path / "old",
+        {
+            "src/demo/pipelines/evaluation/nodes.py": V03_NODES,
+            "src/demo/pipelines/training/nodes.py": V03_NODES.replace("evaluation", "training"),
+            "src/demo/model.py": "def build_model():\n    return 1\n",
+            "conf/base/catalog.yml": V03_CATALOG,
+        },
+    )
+    new = tree(
+        tmp_path / "new",
+        {
+            "src/demo/pipelines/evaluation/nodes.py": V04_NODES,
+            "src/demo/pipelines/training/nodes.py": V04_NODES.replace("evaluation", "training"),
+            "src/demo/model.py": "def build_model():\n    return 2\n",
+            "conf/base/catalog.yml": V04_CATALOG,
+        },
+    )
+    project = tree(
+        tmp_path / "project",
+        {
+            # Unedited: becomes v0.4.0's.
+            "src/demo/pipelines/evaluation/nodes.py": V03_NODES,
+            # Edited where v0.4.0 did not change it: merged.
+            "src/demo/pipelines/training/nodes.py": V03_NODES.replace("evaluation", "training")
+            + TEAM_HELPER,
+            # Edited on the very line v0.4.0 changed: kept, v0.4.0's goes aside.
+            "src/demo/model.py": "def build_model():\n    return 3\n",
+            "conf/base/catalog.yml": V03_CATALOG.replace("dataset.csv", "customers.csv")
+            + "\nteam_table:\n  type: pandas.CSVDataset\n  filepath: data/team.csv\n",
+        },
+    )
+    return project, old, new
+
+
+def test_v0_4_0_updates_merges_or_keeps_the_teams_files(real_tables_project):
+    project, old, new = real_tables_project
+    messages = v0_4_0.before(project, old, new, V04_PATTERNS, "v0.3.0")
+    evaluation = project / "src/demo/pipelines/evaluation/nodes.py"
+    assert evaluation.read_text() == V04_NODES
+    training = (project / "src/demo/pipelines/training/nodes.py").read_text()
+    assert "preprocessor.target" in training and training.endswith(TEAM_HELPER)
+    assert (project / "src/demo/model.py").read_text().endswith("return 3\n"), "kept"
+    aside = project / "migrated-v0.4.0"
+    assert (aside / "template/src/demo/model.py").read_text().endswith("return 2\n")
+    readme = (aside / "README.md").read_text()
+    assert "## src/demo/model.py" in readme and "## src/demo/pipelines/training/nodes.py" in readme
+    catalog = (project / "conf/base/catalog.yml").read_text()
+    # The team's values and entries stay; the new dataset is added; the changed one replaced.
+    assert "customers.csv" in catalog and "team_table:" in catalog
+    assert "# The schema every run enforces.\ntable_schema:" in catalog
+    assert "pickle.PickleDataset" in catalog and "json.JSONDataset" not in catalog
+    assert any("added table_schema; replaced preprocessor" in m for m in messages)
+    assert any("schema.yml does not exist yet" in m for m in messages)
+    # Idempotent: a second run changes nothing.
+    before = {p: p.read_text() for p in project.rglob("*") if p.is_file()}
+    v0_4_0.before(project, old, new, V04_PATTERNS, "v0.3.0")
+    assert {p: p.read_text() for p in project.rglob("*") if p.is_file()} == before

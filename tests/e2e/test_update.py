@@ -36,6 +36,7 @@ def team_export_note() -> str:
 README_SECTION = "\n## Our data contract\n\nThe churn team owns `data/01_raw/dataset.csv`.\n"
 NEW_PARAMETER = "  max_grad_norm: 1.0  # the team's own knob\n"
 TEAM_HIDDEN_SIZES = "hidden_sizes: [32, 16]"
+TEAM_SAVE_ARGS = "  save_args: {compression: gzip}\n"
 CATALOG_ENTRY = """
 # The team's own dataset: raw row count written by the team_features pipeline.
 team_row_count:
@@ -171,9 +172,9 @@ def make_team_edits(project: Path, package: str, before_plugin: bool) -> str:
     append(project / "README.md", README_SECTION)
     catalog = project / "conf" / "base" / "catalog.yml"
     text = catalog.read_text()
-    entry = "filepath: data/04_feature/preprocessor.json\n  save_args: {indent: 2}"
-    assert entry in text, "the catalog's preprocessor entry changed: update this test"
-    catalog.write_text(text.replace(entry, entry.replace("indent: 2", "indent: 4")) + CATALOG_ENTRY)
+    entry = "filepath: data/05_model_input/test.parquet\n"
+    assert entry in text, "the catalog's test_set entry changed: update this test"
+    catalog.write_text(text.replace(entry, entry + TEAM_SAVE_ARGS) + CATALOG_ENTRY)
     append(project / "Makefile", MAKE_TARGET)
     append(project / ".gitlab-ci.yml", GITLAB_JOB)
     for name, source in TEAM_PIPELINE.items():
@@ -249,7 +250,7 @@ def test_update_keeps_team_edits_and_runs_migrations(release: Release, template,
     assert parameters.endswith(NEW_PARAMETER) and TEAM_HIDDEN_SIZES in parameters
     assert (path / "README.md").read_text().endswith(README_SECTION)
     catalog = (path / "conf/base/catalog.yml").read_text()
-    assert "save_args: {indent: 4}" in catalog
+    assert "filepath: data/05_model_input/test.parquet\n" + TEAM_SAVE_ARGS in catalog
     assert catalog.endswith(CATALOG_ENTRY)
     assert (path / "Makefile").read_text().endswith(MAKE_TARGET)
     assert (path / ".gitlab-ci.yml").read_text().endswith(GITLAB_JOB)

@@ -1,5 +1,7 @@
 """Shared fixtures: a real tabular dataset (breast cancer), detectors fitted once per session,
-and a minimal Kedro project whose `drift` pipeline is wired from the plugin's nodes.
+a raw mixed-type table (text categories, dates, booleans, missing values, an identifier) with
+its preprocessor, and a minimal Kedro project whose `drift` pipeline is wired from the plugin's
+nodes.
 
 Fitting is cheap but importing alibi-detect is not (~10 s), so the bundles are session-scoped.
 """
@@ -12,11 +14,16 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 
+from kedro_mlops_kit.drift.detector_nodes import fit_drift_detector
 from kedro_mlops_kit.drift.detectors import DetectorBundle, fit_detector
+from kedro_mlops_kit.preprocessor import Preprocessor
+from kedro_mlops_kit.schema import validate_frame
+from tests.helpers import data_params, fit_preprocessor
 
 # Small MMD budget keeps the suite fast; production defaults are exercised by the benchmark.
 MMD_TEST_OPTIONS = {"n_permutations": 30, "max_reference_rows": 300, "max_batch_rows": 300}
@@ -64,6 +71,61 @@ def bundle(request, reference, feature_columns) -> DetectorBundle:
 @pytest.fixture(scope="session")
 def ks_bundle(reference, feature_columns) -> DetectorBundle:
     return _fit(reference, feature_columns, "ks")
+
+
+COLOURS = ("red", "green", "blue")
+MIXED_FEATURES = ["x1", "visits", "x2", "colour", "day", "flag"]
+
+
+def mixed_table(
+    n: int, seed: int, colour_p=(0.5, 0.3, 0.2), x2_missing: float = 0.05
+) -> pd.DataFrame:
+    """Raw rows as a production system sends them: text, dates, booleans, gaps, an id."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{seed:02d}-{i:05d}" for i in range(n)],
+            "x1": rng.normal(10.0, 2.0, n),
+            "visits": rng.poisson(3.0, n),
+            "x2": rng.normal(-5.0, 0.5, n),
+            "colour": rng.choice(COLOURS, n, p=colour_p).astype(object),
+            "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), "D"),
+            "flag": rng.random(n) < 0.3,
+        }
+    )
+    frame.loc[rng.random(n) < x2_missing, "x2"] = np.nan
+    frame.loc[rng.random(n) < 0.05, "colour"] = None
+    frame["target"] = np.where(frame["x1"] + (frame["colour"] == "blue") > 10.5, "yes", "no")
+    return frame
+
+
+@pytest.fixture(scope="session")
+def mixed_reference() -> pd.DataFrame:
+    """The raw mixed-type training table (600 rows)."""
+    return mixed_table(600, seed=0)
+
+
+@pytest.fixture(scope="session")
+def mixed_preprocessor(mixed_reference) -> Preprocessor:
+    return fit_preprocessor(mixed_reference, data_params("classification"))
+
+
+def fit_mixed(reference: pd.DataFrame, preprocessor: Preprocessor, kind: str) -> DetectorBundle:
+    """Fit as the drift_detector pipeline does: on the validated training split."""
+    train_set = validate_frame(reference, preprocessor.schema)
+    params = {
+        "detector": kind,
+        "p_val": 0.05,
+        "max_reference_rows": 5000,
+        "seed": 0,
+        "options": MMD_TEST_OPTIONS if kind == "mmd" else {},
+    }
+    return fit_drift_detector(train_set, preprocessor, params)
+
+
+@pytest.fixture(scope="session")
+def mixed_ks_bundle(mixed_reference, mixed_preprocessor) -> DetectorBundle:
+    return fit_mixed(mixed_reference, mixed_preprocessor, "ks")
 
 
 # A Kedro project as small as the drift job needs: the catalog entries, parameters and pipeline

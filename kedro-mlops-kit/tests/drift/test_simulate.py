@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from kedro_mlops_kit.drift.cli import drift
 from kedro_mlops_kit.drift.simulate import simulate_batches
+from kedro_mlops_kit.schema import infer_schema
 
 from .conftest import CATEGORICAL
 
@@ -25,34 +26,72 @@ def test_simulation_is_deterministic_and_shifts_what_it_says(reference, feature_
     assert first.shifted[scaled].std() > 1.5 * reference[scaled].std()
 
 
-def test_simulation_refuses_more_shifts_than_numeric_features(reference):
-    with pytest.raises(ValueError, match="only 2 numeric"):
-        simulate_batches(reference, ["mean radius", "mean area", "size_band"], CATEGORICAL)
+def test_a_narrow_table_shifts_what_it_has(reference):
+    narrow = simulate_batches(reference, ["mean radius", "mean area", "size_band"], CATEGORICAL)
+    assert len(narrow.mean_shifted_features) == 1
+    assert len(narrow.scaled_features) == 1
+    assert set(narrow.shifted_features) == {"mean radius", "mean area"}
+    single = simulate_batches(reference, ["mean radius", "size_band"], CATEGORICAL)
+    assert single.mean_shifted_features == ["mean radius"]
+    assert single.scaled_features == []
+
+
+def test_a_table_without_numbers_cannot_be_shifted(reference):
+    with pytest.raises(ValueError, match="no numeric feature column"):
+        simulate_batches(reference, ["size_band"], CATEGORICAL)
+
+
+def _schema_file(reference, path):
+    # size_band is integer-coded: inferred integer, declared a category (never shifted).
+    table = reference.assign(target=0)
+    schema = infer_schema(table, "target", {"size_band": "categorical"})
+    path.write_text(schema.to_yaml())
+    return table
 
 
 def test_command_writes_both_batches_from_the_raw_data(reference, feature_columns, tmp_path):
-    raw, preprocessor = tmp_path / "dataset.csv", tmp_path / "preprocessor.json"
-    reference.assign(target=0).to_csv(raw, index=False)
-    schema = {"feature_columns": feature_columns, "categorical_columns": CATEGORICAL}
-    preprocessor.write_text(json.dumps(schema))
+    raw, schema = tmp_path / "dataset.csv", tmp_path / "schema.yml"
+    _schema_file(reference, schema).to_csv(raw, index=False)
     out = tmp_path / "batches"
-    argv = ["simulate", "--raw-data", str(raw), "--preprocessor", str(preprocessor)]
+    argv = ["simulate", "--raw-data", str(raw), "--schema", str(schema)]
     result = CliRunner().invoke(drift, [*argv, "--output", str(out), "--seed", "3"])
     assert result.exit_code == 0, result.output
 
     record = json.loads((out / "simulation.json").read_text())
     expected = simulate_batches(reference, feature_columns, CATEGORICAL, seed=3)
     assert record["mean_shifted_features"] == expected.mean_shifted_features
+    assert record["scaled_features"] == expected.scaled_features
+    assert record["seed"] == 3
     shifted = pd.read_csv(out / "shifted.csv")
     assert list(shifted.columns) == feature_columns, "features only, as production sends them"
     assert len(pd.read_csv(out / "reference_like.csv")) == len(reference)
     assert f"Wrote {out}/reference_like.csv and {out}/shifted.csv (shifted: " in result.stdout
 
 
-def test_command_without_a_preprocessor_says_what_to_run(tmp_path):
-    (tmp_path / "dataset.csv").write_text("a,target\n1,0\n")
-    argv = ["--raw-data", str(tmp_path / "dataset.csv")]
-    absent = tmp_path / "preprocessor.json"
-    result = CliRunner().invoke(drift, ["simulate", *argv, "--preprocessor", str(absent)])
+def test_command_on_a_mixed_table_shifts_numbers_only(mixed_reference, tmp_path):
+    raw, schema = tmp_path / "dataset.csv", tmp_path / "schema.yml"
+    mixed_reference.to_csv(raw, index=False)
+    schema.write_text(infer_schema(mixed_reference, "target").to_yaml())
+    out = tmp_path / "batches"
+    argv = ["simulate", "--raw-data", str(raw), "--schema", str(schema), "--output", str(out)]
+    result = CliRunner().invoke(drift, argv)
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "simulation.json").read_text())
+    assert set(record["mean_shifted_features"] + record["scaled_features"]) <= {"x1", "x2"}
+    shifted = pd.read_csv(out / "shifted.csv")
+    assert "target" not in shifted.columns
+    assert set(shifted["colour"].dropna()) <= {"red", "green", "blue"}
+    assert shifted["x2"].isna().any(), "missing values are resampled, not filled"
+
+
+@pytest.mark.parametrize("absent", ["dataset.csv", "schema.yml"])
+def test_command_without_its_inputs_says_what_to_run(reference, tmp_path, absent):
+    raw, schema = tmp_path / "dataset.csv", tmp_path / "schema.yml"
+    _schema_file(reference, schema).to_csv(raw, index=False)
+    (tmp_path / absent).unlink()
+    argv = ["simulate", "--raw-data", str(raw), "--schema", str(schema)]
+    result = CliRunner().invoke(drift, argv)
     assert result.exit_code == 2
-    assert result.stderr == f"error: {absent} is missing: run `make data` first\n"
+    assert result.stderr == (
+        f"error: {tmp_path / absent} is missing: run `make schema` (and `make data`) first\n"
+    )

@@ -315,7 +315,8 @@ def predict(
     default=["1", "4", "8"],
     show_default=True,
     callback=_positive_ints,
-    help="Concurrent clients per level (repeat, or comma-separate: 1,4,8).",
+    help="Concurrent clients per level (repeat, or comma-separate: 1,4,8). The report gives "
+    "the Triton/MLflow ratio at 8.",
 )
 @click.option(
     "--batch-sizes",
@@ -326,11 +327,25 @@ def predict(
     help="Rows per request (repeat, or comma-separate: 1,32).",
 )
 @click.option(
-    "--requests",
-    type=click.IntRange(min=1),
-    default=1000,
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    default=5.0,
     show_default=True,
-    help="Requests per level.",
+    help="Measured seconds per level and repetition.",
+)
+@click.option(
+    "--warmup",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Unmeasured seconds each client sends before a level is measured.",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Repetitions of every level (interleaved across targets); the report gives the spread.",
 )
 @click.option("--skip-mlflow", is_flag=True, help="Benchmark Triton only.")
 @click.option("--mlflow-workers", type=click.IntRange(min=1), default=1, show_default=True)
@@ -342,27 +357,28 @@ def predict(
     show_default=True,
     help="Where serving_benchmark.md and serving_benchmark.png go.",
 )
-@tracking_uri_option
 def bench(
     model_name: str | None,
     model_repository: Path,
     concurrency: tuple[int, ...],
     batch_sizes: tuple[int, ...],
-    requests: int,
+    duration: float,
+    warmup: float,
+    repeats: int,
     skip_mlflow: bool,
     mlflow_workers: int,
     work_dir: Path,
     output_dir: Path,
-    tracking_uri: str | None,
 ) -> None:
-    """Benchmark Triton (HTTP, gRPC) against `mlflow models serve` on the same model.
+    """Benchmark Triton (HTTP, gRPC) against `mlflow models serve` on the same ONNX graph.
 
-    Prints one JSON line per level and writes a markdown report and a plot. SIGTERM and SIGHUP
-    stop both servers, as Ctrl-C does.
+    Both serve the exported model.onnx of the version Triton serves (no registry needed).
+    Each level runs DURATION seconds after a warm-up, REPEATS times. Prints one JSON line per
+    measured run and writes a markdown report and a plot. SIGTERM and SIGHUP stop both
+    servers, as Ctrl-C does.
     """
     name = _model_name(model_name)
-    _use_tracking_uri(tracking_uri)
-    from kedro_mlops_kit.serving.bench import run_benchmark, write_report
+    from kedro_mlops_kit.serving.bench import run_benchmark, run_json, write_report
     from kedro_mlops_kit.serving.local_triton import stop_on_signals
 
     try:
@@ -372,10 +388,13 @@ def bench(
                 repository=model_repository,
                 concurrency_levels=concurrency,
                 batch_sizes=batch_sizes,
-                requests_per_level=requests,
+                duration_s=duration,
+                warmup_s=warmup,
+                repeats=repeats,
                 include_mlflow=not skip_mlflow,
                 mlflow_workers=mlflow_workers,
                 work_dir=work_dir,
+                on_run=lambda run: click.echo(run_json(run)),
             )
     except ServingError as exc:
         raise _failed("benchmark", exc) from exc

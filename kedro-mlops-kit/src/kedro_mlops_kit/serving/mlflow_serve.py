@@ -1,23 +1,117 @@
-"""Run ``mlflow models serve`` on loopback as the benchmark baseline, and query it.
+"""Serve the exported ONNX graph with ``mlflow models serve`` as the benchmark baseline.
 
-It speaks MLflow's own ``/invocations`` JSON (not KServe v2), so tritonclient cannot be used.
+The baseline must run the *same* model as Triton, or the comparison measures two different
+models. :func:`save_onnx_pyfunc` writes, at bench time and into a temporary folder (not the
+registry), a small MLflow pyfunc (:class:`OnnxPyfunc`) that runs a version's ``model.onnx`` with
+ONNX Runtime on a DataFrame holding one wire-form column per served input; :class:`MlflowServe`
+serves that folder with ``mlflow models serve --env-manager local``. It speaks MLflow's own
+``/invocations`` JSON (``dataframe_split``, not KServe v2), so tritonclient cannot query it:
+:class:`InvocationsClient` does.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import numpy as np
+from mlflow.pyfunc import PythonModel
 
 from kedro_mlops_kit.serving.errors import InferenceError, ServerNotReadyError
 from kedro_mlops_kit.serving.ports import LOOPBACK, free_port
+
+OUTPUT_NAME = "predictions"
+_ONNX_ARTIFACT = "model_onnx"
+# ONNX Runtime input type -> numpy dtype of the column fed to the session.
+_NUMPY_OF_ORT = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(bool)": np.bool_,
+    "tensor(string)": np.object_,
+}
+
+
+class OnnxPyfunc(PythonModel):
+    """MLflow pyfunc running an exported ``model.onnx`` on wire-form DataFrame columns.
+
+    Like Triton's local backend, the session uses one intra-op thread per worker process, so
+    both servers get the same per-instance compute.
+    """
+
+    def load_context(self, context: Any) -> None:
+        """Open the ONNX Runtime session on the packaged ``model.onnx``."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            context.artifacts[_ONNX_ARTIFACT], options, providers=["CPUExecutionProvider"]
+        )
+        self.inputs = {i.name: i.type for i in self.session.get_inputs()}
+
+    def predict(self, context: Any, model_input: Any, params: Any = None) -> np.ndarray:
+        """Run the graph: one ``[n, 1]`` input per DataFrame column named like a served input."""
+        feed = {}
+        for name, onnx_type in self.inputs.items():
+            column = model_input[name]
+            if onnx_type == "tensor(string)":
+                values = np.array(["" if v is None else str(v) for v in column], dtype=object)
+            else:
+                values = column.to_numpy(dtype=_NUMPY_OF_ORT[onnx_type])
+            feed[name] = values.reshape(-1, 1)
+        return self.session.run([OUTPUT_NAME], feed)[0]
+
+
+def save_onnx_pyfunc(onnx_path: Path, folder: Path) -> Path:
+    """Write an MLflow pyfunc model serving ``onnx_path`` into ``folder`` (created; replaced).
+
+    Returns the model folder, to be served with ``mlflow models serve -m <folder>``.
+    """
+    import mlflow.pyfunc
+
+    folder = Path(folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    mlflow.pyfunc.save_model(
+        path=str(folder),
+        python_model=OnnxPyfunc(),
+        artifacts={_ONNX_ARTIFACT: str(onnx_path)},
+        # Explicit: inferring them imports and times the model, and pins local builds.
+        pip_requirements=["onnxruntime", "numpy", "pandas"],
+    )
+    return folder
+
+
+def dataframe_split_body(inputs: Mapping[str, np.ndarray]) -> bytes:
+    """Return the ``/invocations`` JSON body (``dataframe_split``) of per-column ``inputs``.
+
+    Missing numbers are sent as bare ``NaN`` (MLflow's server parses it), text as strings.
+    """
+    columns = list(inputs)
+    values = [_json_values(inputs[c]) for c in columns]
+    rows = [list(row) for row in zip(*values, strict=True)]
+    body = {"dataframe_split": {"columns": columns, "data": rows}}
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _json_values(array: np.ndarray) -> list:
+    flat = np.asarray(array).reshape(-1)
+    if flat.dtype == np.object_:
+        return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in flat]
+    if flat.dtype == np.bool_:
+        return [bool(v) for v in flat]
+    return [math.nan if math.isnan(v) else float(v) for v in flat.astype(np.float64)]
 
 
 class MlflowServe:
@@ -105,9 +199,8 @@ class InvocationsClient:
     def __init__(self, port: int, timeout: float = 30.0) -> None:
         self._connection = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
 
-    def predict(self, rows: np.ndarray) -> np.ndarray:
-        """POST ``{"inputs": rows}`` and return the predictions as float32."""
-        body = json.dumps({"inputs": rows.tolist()})
+    def post(self, body: bytes) -> bytes:
+        """POST a prepared JSON ``body``; return the response payload (raise unless 200)."""
         self._connection.request(
             "POST", "/invocations", body=body, headers={"Content-Type": "application/json"}
         )
@@ -115,6 +208,11 @@ class InvocationsClient:
         payload = response.read()
         if response.status != 200:
             raise InferenceError(f"/invocations returned {response.status}: {payload[:500]!r}")
+        return payload
+
+    def predict(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Send per-column ``inputs`` as ``dataframe_split``; return the predictions (float32)."""
+        payload = self.post(dataframe_split_body(inputs))
         return np.asarray(json.loads(payload)["predictions"], dtype=np.float32)
 
     def close(self) -> None:

@@ -33,9 +33,7 @@ def split_data(
     return split_table(data, schema, params)
 
 
-def fit_features(
-    train: pd.DataFrame, schema: TableSchema, params: dict[str, Any]
-) -> Preprocessor:
+def fit_features(train: pd.DataFrame, schema: TableSchema, params: dict[str, Any]) -> Preprocessor:
     """Fit the preprocessing on the training split only.
 
     Numbers are imputed (with a missing indicator) and standardised, categories one-hot encoded
