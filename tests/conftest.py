@@ -108,21 +108,24 @@ def regression_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 @pytest.fixture(scope="session")
 def tabular_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The gcs + tabular-drift profile, installed once, with a team's own architecture.
+    """The gcs + tabular-drift profile on a real table, with a team's own architecture.
 
-    Before its first run the team did what model.py invites: one edited file, ``build_model``
-    returning an embedding network, over raw data with an integer-coded categorical column
-    (``radius_band``, declared in ``categorical_columns``). Every later step (training, the
-    tabular drift detector, ONNX export, Triton, predict) runs on that network.
+    Before its first run the team brought its own data and did what model.py invites: the raw
+    table is the Palmer penguins table as published (palmerpenguins package, CC0: text
+    categories, missing values, an ISO date, an identifier, a three-class text target), the
+    target parameter names ``Species``, and ``build_model`` returns an embedding network. Every
+    later step (schema, training, the tabular drift detector, ONNX export, Triton, predict) runs
+    on that table and network.
     """
     profile = "gcs-tabular"
     project = installed(render(tmp_path_factory.mktemp(profile) / "project", PROFILES[profile]))
-    use_embedding_network(project)
+    use_real_table_and_embedding_network(project)
     return project
 
 
-# The team's model.py: an embedding per categorical column, standardised numeric columns, MLP.
-EMBEDDING_MODEL = '''"""The model architecture: embeddings of the categorical codes, then an MLP."""
+# The team's model.py: an embedding per categorical column (a bias-free linear layer on its
+# one-hot block is an embedding lookup), the other preprocessed inputs as they are, then an MLP.
+EMBEDDING_MODEL = '''"""The model architecture: category embeddings, then an MLP."""
 
 from __future__ import annotations
 
@@ -134,26 +137,23 @@ from torch import nn
 
 
 class EmbeddingNetwork(nn.Module):
-    """nn.Embedding per categorical column + standardised numeric columns, then a ReLU MLP."""
+    """An embedding per categorical column + the other inputs, then a ReLU MLP."""
 
     def __init__(self, preprocessor: Preprocessor, params: dict[str, Any]) -> None:
         super().__init__()
-        features = preprocessor.feature_columns
-        numeric = preprocessor.numeric_columns
-        index = [features.index(c) for c in numeric]
-        self.register_buffer("numeric_index", torch.tensor(index, dtype=torch.long))
-        mean = [preprocessor.means[c] for c in numeric]
-        std = [preprocessor.stds[c] for c in numeric]
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
-        self.categorical_index = [features.index(c) for c in preprocessor.categorical_columns]
-        codes = [preprocessor.categories[c] for c in preprocessor.categorical_columns]
-        for i, known in enumerate(codes):
-            self.register_buffer(f"codes_{i}", torch.tensor(known, dtype=torch.float32))
-        # One extra row per table: codes never seen in training share an "unknown" embedding.
+        names = preprocessor.feature_names
+        blocks = [
+            [i for i, name in enumerate(names) if name.startswith(f"{column}=")]
+            for column in preprocessor.categorical_columns
+        ]
+        in_blocks = {i for block in blocks for i in block}
+        others = [i for i in range(len(names)) if i not in in_blocks]
+        self.register_buffer("others", torch.tensor(others, dtype=torch.long))
+        for i, block in enumerate(blocks):
+            self.register_buffer(f"block_{i}", torch.tensor(block, dtype=torch.long))
         dim = params.get("embedding_dim", 4)
-        self.embeddings = nn.ModuleList(nn.Embedding(len(k) + 1, dim) for k in codes)
-        width = len(numeric) + dim * len(codes)
+        self.embeddings = nn.ModuleList(nn.Linear(len(b), dim, bias=False) for b in blocks)
+        width = len(others) + dim * len(blocks)
         layers: list[nn.Module] = []
         for hidden in params["hidden_sizes"]:
             layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(params["dropout"])]
@@ -162,13 +162,9 @@ class EmbeddingNetwork(nn.Module):
         self.mlp = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = [(x.index_select(1, self.numeric_index) - self.mean) / self.std]
-        for i, (column, embedding) in enumerate(zip(self.categorical_index, self.embeddings)):
-            known = getattr(self, f"codes_{i}")
-            match = (x[:, column : column + 1] == known).to(x.dtype)
-            position = match.argmax(dim=1)
-            unknown = torch.full_like(position, known.numel())
-            parts.append(embedding(torch.where(match.sum(dim=1) > 0, position, unknown)))
+        parts = [x.index_select(1, self.others)]
+        for i, embedding in enumerate(self.embeddings):
+            parts.append(embedding(x.index_select(1, getattr(self, f"block_{i}"))))
         return self.mlp(torch.cat(parts, dim=1))
 
 
@@ -177,29 +173,28 @@ def build_model(preprocessor: Preprocessor, params: dict[str, Any]) -> nn.Module
     return EmbeddingNetwork(preprocessor, params)
 '''
 
-# The default raw data plus an integer-coded categorical column (quintile of mean_radius).
-CATEGORICAL_RAW_DATA = """
+# The real table, as its package ships it.
+REAL_RAW_DATA = """
 import json
+from pathlib import Path
 import pandas as pd
-from kedro_mlops_kit.data.default_data import build_dataset
-frame = build_dataset("classification")
-frame.insert(0, "radius_band", pd.qcut(frame["mean_radius"], 5, labels=False))
-frame.to_csv("data/01_raw/dataset.csv", index=False)
-print(json.dumps(sorted(frame["radius_band"].unique().tolist())))
+from kedro_mlops_kit.data.default_data import write_penguins
+write_penguins(Path("data/01_raw/dataset.csv"))
+frame = pd.read_csv("data/01_raw/dataset.csv")
+print(json.dumps([len(frame), sorted(frame["Species"].unique().tolist())]))
 """
 
 
-def use_embedding_network(project: Project) -> None:
-    """Swap model.py for the embedding network, over raw data with a categorical column."""
+def use_real_table_and_embedding_network(project: Project) -> None:
+    """The team's own table (target ``Species``) and model.py's embedding network."""
     (project.path / "src" / project.package / "model.py").write_text(EMBEDDING_MODEL)
-    assert project.run_python(CATEGORICAL_RAW_DATA) == [0, 1, 2, 3, 4]
+    rows, species = project.run_python(REAL_RAW_DATA)
+    assert rows == 344 and len(species) == 3, (rows, species)
     params = project.path / "conf" / "base" / "parameters_data_processing.yml"
-    text, count = re.subn(
-        r"categorical_columns: \[\]", "categorical_columns: [radius_band]", params.read_text()
-    )
-    assert count == 1, "parameters_data_processing.yml no longer declares categorical_columns"
+    text, count = re.subn(r"\n  target: target\n", "\n  target: Species\n", params.read_text())
+    assert count == 1, "parameters_data_processing.yml no longer names the target"
     params.write_text(text)
-    project.commit("Our own architecture: embeddings of the radius band")
+    project.commit("Our own table (penguins) and architecture (embeddings)")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,7 +15,9 @@ BATCHES = "data/08_reporting/batches"
 
 WRITE_BATCH = """
 import json, pandas as pd
-raw = pd.read_csv("data/01_raw/dataset.csv").drop(columns=["target"]).sample(300, random_state=1)
+from kedro_mlops_kit.schema import load_schema
+raw = pd.read_csv("data/01_raw/dataset.csv").drop(columns=[load_schema().target])
+raw = raw.sample(300, random_state=1)
 {change}
 raw.to_csv("{path}", index=False)
 print(json.dumps(list(raw.columns)))
@@ -73,6 +75,24 @@ def test_batch_missing_a_column_is_refused_by_name(trained_project):
     result = trained_project.make("drift", "BATCH=batch_missing.csv", check=False)
     assert result.returncode != 0
     assert "mean_texture" in result.stderr
+
+
+@on_default_project
+def test_batch_with_a_header_and_no_rows_is_called_empty(trained_project):
+    write_batch(trained_project, "batch_empty.csv", "raw = raw.iloc[:0]")
+    result = trained_project.make("drift", "BATCH=batch_empty.csv", check=False)
+    assert result.returncode != 0
+    assert "is empty: it has a header" in result.stderr
+    assert "not numeric" not in result.stderr
+
+
+@on_default_project
+def test_batch_with_text_in_a_numeric_column_names_column_and_rows(trained_project):
+    change = 'raw = raw.astype({"mean_texture": object}); raw.iloc[[2, 5], 1] = "n/a"'
+    write_batch(trained_project, "batch_text.csv", change)
+    result = trained_project.make("drift", "BATCH=batch_text.csv", check=False)
+    assert result.returncode != 0
+    assert "'mean_texture'" in result.stderr and "rows 2, 5" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ The default project's own `make lint` and `make test` run as the GitLab `lint` a
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import urllib.request
@@ -140,16 +141,36 @@ print(json.dumps(sorted({type(m).__name__ for m in model.modules()})))
 """
 
 
+SCHEMA_KINDS = """
+import json
+from kedro_mlops_kit.schema import load_schema
+print(json.dumps(load_schema().kinds))
+"""
+
+
 @ON_PROFILE_PROJECTS
-def test_tabular_profile_trains_the_team_architecture(tabular_project):
-    """model.py swapped for an embedding network (conftest.py): it trains, passes the gate and
-    becomes champion; test_serving.py exports, serves and queries it."""
+def test_tabular_profile_learns_the_real_table_with_the_team_architecture(tabular_project):
+    """A real table as it comes (conftest.py: text categories, missing values, a date, an
+    identifier, a text target) and model.py's embedding network: `make repro` infers the schema,
+    trains, passes the gate and promotes; test_serving.py exports, serves and queries it."""
     tabular_project.make("repro")
+    kinds = tabular_project.run_python(SCHEMA_KINDS)
+    assert kinds["Species"] == "target"
+    assert kinds["Individual ID"] == "identifier"
+    assert kinds["Date Egg"] == "datetime"
+    assert kinds["Sex"] == kinds["Island"] == "categorical"
+    assert kinds["Culmen Length (mm)"] == "numeric"
     modules = tabular_project.run_python(TRAINED_MODULES)
-    assert {"EmbeddingNetwork", "Embedding"} <= set(modules), modules
+    assert "EmbeddingNetwork" in modules, modules
     state = registry(tabular_project)
     assert state["champion"] == state["versions"][-1]
+    print(f"[e2e] penguins test metrics: {state['metrics']}")
     assert state["metrics"]["test.accuracy"] >= 0.9
+    report = json.loads(
+        (tabular_project.path / "data/08_reporting/validation_report.json").read_text()
+    )
+    assert report["identifier_columns"] == ["Individual ID"]
+    assert report["missing_values"]["Sex"] > 0
 
 
 # The S3 remote: moto's S3 server on loopback, in its own venv (in the stack's venv, pip would
@@ -235,7 +256,7 @@ def test_s3_remote_pushes_and_a_fresh_clone_pulls(regression_project, s3_server,
     assert len(keys) >= 6, keys  # raw data, 3 splits, preprocessor, model, detector files
 
     # A teammate clones the committed project and pulls data and stage outputs back.
-    project.commit("Data and pipeline state under DVC", "dvc.lock", "data")
+    project.commit("Data and pipeline state under DVC", "dvc.lock", "data", "conf/base/schema.yml")
     clone = tmp_path / "clone"
     project.run("git", "clone", "--quiet", str(project.path), str(clone))
     assert not (clone / ".dvc" / "config.local").exists(), "credentials must not travel in git"
@@ -245,7 +266,7 @@ def test_s3_remote_pushes_and_a_fresh_clone_pulls(regression_project, s3_server,
         "data/01_raw/dataset.csv",
         "data/05_model_input/train.parquet",
         "data/05_model_input/test.parquet",
-        "data/04_feature/preprocessor.json",
+        "data/04_feature/preprocessor.pkl",
         "data/06_models/model.pkl",
     ):
         assert (clone / path).read_bytes() == (project.path / path).read_bytes(), path

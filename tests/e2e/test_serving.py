@@ -39,43 +39,64 @@ PROJECTS = [
 ]
 
 # The contract of the highest exported version (the one Triton serves by default) and ONNX
-# Runtime's answer on the rows, in the contract's feature order.
+# Runtime's answer on the raw rows, one input per column in its wire form.
 ONNXRUNTIME = """
 import json, numpy as np, onnxruntime as ort, pandas as pd
+from kedro_mlops_kit.features import to_wire
 from kedro_mlops_kit.serving.contract import repository_contract
 from kedro_mlops_kit.serving.model_repository import version_dirs
 folder = "serving/model_repository/{model}"
 version = max(version_dirs(folder))
 contract = repository_contract("serving/model_repository", "{model}", version)
 session = ort.InferenceSession(f"{{folder}}/{{version}}/model.onnx")
-x = pd.read_csv("{rows}")[list(contract.feature_columns)].to_numpy(np.float32)
+rows = pd.read_csv("{rows}", keep_default_na=True)
 print(json.dumps({{
     "version": version,
     "task": contract.task,
-    "n_features": contract.n_features,
     "n_outputs": contract.n_outputs,
     "feature_columns": contract.feature_columns,
+    "datatypes": contract.datatypes,
     "class_labels": contract.class_labels,
-    "expected": session.run(None, {{session.get_inputs()[0].name: x}})[0].tolist(),
+    "expected": session.run(None, to_wire(rows, contract.kinds))[0].tolist(),
 }}))
 """
+# The Python client sends the raw rows (a DataFrame) and checks them against the contract.
 CLIENT = """
-import json, numpy as np, pandas as pd
+import json, pandas as pd
 from kedro_mlops_kit.serving.client import TritonClient
 from kedro_mlops_kit.serving.contract import repository_contract
 contract = repository_contract("serving/model_repository", "{model}")
-x = pd.read_csv("{rows}")[list(contract.feature_columns)].to_numpy(np.float32)
+rows = pd.read_csv("{rows}")
 answers = {{}}
 for protocol, port in (("http", {http}), ("grpc", {grpc})):
-    with TritonClient(f"127.0.0.1:{{port}}", protocol=protocol, model_name="{model}") as client:
-        answers[protocol] = client.predict(x).tolist()
+    with TritonClient(
+        f"127.0.0.1:{{port}}", protocol=protocol, model_name="{model}", contract=contract
+    ) as client:
+        answers[protocol] = client.predict(rows).tolist()
 print(json.dumps(answers))
 """
+# 40 raw rows as production sends them (no target), with awkward values where the schema
+# allows them: a category never seen in training with a comma, quotes and non-ASCII text,
+# a missing category, a missing number.
 WRITE_ROWS = """
-import json, pandas as pd
-rows = pd.read_csv("data/01_raw/dataset.csv").drop(columns=["target"]).sample(40, random_state=3)
+import json, numpy as np, pandas as pd
+from kedro_mlops_kit.schema import load_schema
+schema = load_schema()
+rows = pd.read_csv("data/01_raw/dataset.csv").drop(columns=[schema.target])
+rows = rows.sample(40, random_state=3).reset_index(drop=True)
+awkward = []
+for column in schema.columns_of("categorical"):
+    rows[column] = rows[column].astype(object)
+    rows.loc[0, column] = 'Nowhere, "far" - Ünïcode'
+    awkward.append(column)
+    if schema.nullable(column):
+        rows.loc[1, column] = None
+for column in schema.columns_of("numeric", "integer"):
+    if schema.nullable(column):
+        rows.loc[2, column] = np.nan
+        awkward.append(column)
 rows.to_csv("{rows}", index=False)
-print(json.dumps(len(rows)))
+print(json.dumps(awkward))
 """
 
 
@@ -104,15 +125,43 @@ def test_metadata_matches_the_exported_contract(served):
     contract = onnxruntime_answer(served.project)
     status, metadata = http_json(f"{served.base}/v2/models/{served.model}")
     assert status == 200
-    assert [i["name"] for i in metadata["inputs"]] == ["features"]
-    assert metadata["inputs"][0]["shape"] == [-1, contract["n_features"]]
+    # One input per raw column, named by it, in its own type (Triton read them from model.onnx).
+    inputs = {i["name"]: i for i in metadata["inputs"]}
+    assert list(inputs) == contract["feature_columns"]
+    assert {name: i["datatype"] for name, i in inputs.items()} == contract["datatypes"]
+    assert {tuple(i["shape"]) for i in inputs.values()} == {(-1, 1)}
     assert metadata["outputs"][0]["shape"] == [-1, contract["n_outputs"]]
-    expected_outputs = 2 if served.project.answers["task"] == "classification" else 1
-    assert contract["n_outputs"] == expected_outputs
+    if served.project.answers["task"] == "classification":
+        assert contract["n_outputs"] == len(contract["class_labels"]) >= 2
+    else:
+        assert contract["n_outputs"] == 1
     assert contract["task"] == served.project.answers["task"]
-    # Every raw column but the target, by name (the tabular profile's radius_band included).
+    # Every raw column but the target and identifiers, by name.
     with rows_file(served.project).open() as rows:
-        assert sorted(contract["feature_columns"]) == sorted(next(csv.reader(rows)))
+        header = next(csv.reader(rows))
+    assert set(contract["feature_columns"]) <= set(header)
+
+
+def test_kserve_json_by_input_name_answers_like_onnxruntime(served):
+    """Any language: a KServe v2 JSON request naming each input (missing numbers as NaN)."""
+    onnx = onnxruntime_answer(served.project)
+    with rows_file(served.project).open() as handle:
+        first = dict(zip(*list(csv.reader(handle))[:2], strict=True))
+    inputs = []
+    for name in onnx["feature_columns"]:
+        datatype, value = onnx["datatypes"][name], first[name]
+        if datatype == "FP32":
+            value = float(value) if value != "" else float("nan")
+        elif datatype == "FP64":
+            value = served.project.run_python(
+                f"import json, pandas as pd; v = pd.Timestamp({value!r}, tz='UTC');"
+                f" print(json.dumps(v.timestamp()))"
+            )
+        inputs.append({"name": name, "datatype": datatype, "shape": [1, 1], "data": [value]})
+    status, body = http_json(f"{served.base}/v2/models/{served.model}/infer", {"inputs": inputs})
+    assert status == 200, body
+    answer = np.array(body["outputs"][0]["data"])
+    assert np.abs(answer - np.array(onnx["expected"][0])).max() < 1e-5
 
 
 def test_http_and_grpc_answer_like_onnxruntime(served):
@@ -153,14 +202,11 @@ def test_make_predict_prints_what_onnxruntime_computes(served):
 
 
 def test_malformed_request_is_refused_and_server_stays_ready(served):
-    bad = {
-        "inputs": [
-            {"name": "features", "shape": [1, 3], "datatype": "FP32", "data": [1.0, 2.0, 3.0]}
-        ]
-    }
+    first = onnxruntime_answer(served.project)["feature_columns"][0]
+    bad = {"inputs": [{"name": first, "shape": [1, 1], "datatype": "FP32", "data": [1.0]}]}
     status, body = http_json(f"{served.base}/v2/models/{served.model}/infer", bad)
     assert status == 400, body
-    assert "error" in body
+    assert "missing required input" in body["error"] or "expected" in body["error"], body
     assert http_json(f"{served.base}/v2/health/ready")[0] == 200
 
 

@@ -24,10 +24,13 @@ def test_run_level_runs_for_the_duration_after_a_warm_up():
     measured = []
 
     def make_sender():
+        created = time.perf_counter()
+
         def send():
             calls.append(time.perf_counter())
             time.sleep(0.002)
-            if len(calls) % 5 == 0:
+            # Failures only once measured: a failing warm-up aborts the level.
+            if time.perf_counter() - created > 0.15 and len(calls) % 5 == 0:
                 raise RuntimeError("simulated failure")
 
         return send
@@ -111,13 +114,13 @@ def test_synthetic_inputs_follow_the_wire_types():
 
 
 def test_dataframe_split_body_keeps_awkward_columns_and_missing_values():
-    inputs = synthetic_inputs(WIRE_TYPES, 20, nullable=[SCORE, COLOUR])
+    inputs = synthetic_inputs(WIRE_TYPES, 200, seed=3, nullable=[SCORE, COLOUR])
     text = dataframe_split_body(inputs).decode("utf-8")
     assert "NaN" in text  # bare NaN: mlflow's JSON parser accepts it
     body = json.loads(text)["dataframe_split"]
     assert body["columns"] == list(WIRE_TYPES)
     frame = pd.DataFrame(body["data"], columns=body["columns"])
-    assert frame["scoré"].isna().sum() == np.isnan(inputs["scoré"]).sum()
+    assert frame["scoré"].isna().sum() == np.isnan(inputs["scoré"]).sum() > 0
     assert frame["is member?"].dtype == bool
 
 

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from kedro_mlops_kit.serving.errors import InferenceError, ServerNotReadyError
@@ -59,7 +60,8 @@ class OnnxPyfunc(PythonModel):
         )
         self.inputs = {i.name: i.type for i in self.session.get_inputs()}
 
-    def predict(self, context: Any, model_input: Any, params: Any = None) -> np.ndarray:
+    # A DataFrame type hint: MLflow passes the frame through as is (no schema inference).
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> np.ndarray:
         """Run the graph: one ``[n, 1]`` input per DataFrame column named like a served input."""
         feed = {}
         for name, onnx_type in self.inputs.items():
