@@ -85,7 +85,7 @@ def to_wire(frame: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, np.ndarr
         try:
             if kind == CATEGORICAL:
                 text = values.astype(object).where(values.notna(), "")
-                array = np.array([str(v) for v in text], dtype=object)
+                array = np.array([_category_text(v) for v in text], dtype=object)
             elif kind == DATETIME:
                 stamps = pd.to_datetime(values, errors="raise", utc=True, format="ISO8601")
                 seconds = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
@@ -104,6 +104,20 @@ def to_wire(frame: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, np.ndarr
             ) from error
         arrays[column] = array.reshape(-1, 1)
     return arrays
+
+
+def _category_text(value: Any) -> str:
+    """The text of one category value; an integer code read as a float ("3.0") is "3".
+
+    A CSV column of integer codes becomes float as soon as one value is missing; without this,
+    code 3 would be category "3" in training and "3.0" in production.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    if text.endswith(".0") and text[:-2].lstrip("-").isdigit():
+        return text[:-2]
+    return text
 
 
 def wire_frame(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:

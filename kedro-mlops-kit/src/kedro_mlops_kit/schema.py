@@ -283,11 +283,40 @@ def _explain(errors: pd.DataFrame, where: str, schema: TableSchema) -> str:
                 f"correct those values, or change the column's kind/dtype in {SCHEMA_FILE} (or "
                 "re-infer it with `make schema FORCE=1`)"
             )
+            # pandera names no row when coercing the column failed as a whole.
+            at = f"at rows {_rows(rows)}, e.g. {', '.join(values)}" if rows else "as a whole"
             lines.append(
                 f"column {column!r} ({kind}, dtype {schema.pandera.columns[column].dtype}) "
-                f"fails {check} at rows {_rows(rows)}, e.g. {', '.join(values)}: {fix}"
+                f"fails {check} {at}: {fix}"
             )
     return f"{where} does not match the schema:\n  - " + "\n  - ".join(lines)
+
+
+def _parse_iso_dates(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Parse ISO 8601 text in datetime columns value by value, as ``to_wire`` reads it.
+
+    pandera's coercion infers one format from the first value, so a column mixing
+    ``2024-01-05`` and ``2024-01-05 10:30:00`` (both ISO, both inferred as dates) would fail as a
+    whole, naming no row. Offsets are converted to UTC. Values that are not ISO dates are left as
+    they are, for pandera to coerce or to name with their rows.
+    """
+    columns = [
+        c
+        for c in schema.columns_of(DATETIME)
+        if c in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[c])
+    ]
+    if not columns:
+        return frame
+    frame = frame.copy()
+    for column in columns:
+        values = frame[column]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+        parsed = parsed.dt.tz_localize(None)
+        unparsed = parsed.isna() & values.notna()
+        frame[column] = parsed.astype(object).where(~unparsed, values) if unparsed.any() else parsed
+    return frame
 
 
 def validate_frame(
@@ -336,7 +365,7 @@ def validate_frame(
     checked_columns = {name: col for name, col in schema.pandera.columns.items() if name in wanted}
     checked = pa.DataFrameSchema(checked_columns, coerce=True)
     try:
-        return checked.validate(data[list(checked_columns)], lazy=True)
+        return checked.validate(_parse_iso_dates(data[list(checked_columns)], schema), lazy=True)
     except SchemaErrors as errors:
         raise DataValidationError(_explain(errors.failure_cases, where, schema)) from None
     except PanderaSchemaError as error:

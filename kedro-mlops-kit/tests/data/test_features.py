@@ -146,7 +146,9 @@ def test_missing_and_unseen_values_land_in_their_own_columns(fitted):
 
 def test_wire_form_per_kind():
     rows = _awkward_rows()
-    wire = to_wire(rows, {"x1": "numeric", "colour": "categorical", "day": "datetime", "flag": "boolean"})
+    wire = to_wire(
+        rows, {"x1": "numeric", "colour": "categorical", "day": "datetime", "flag": "boolean"}
+    )
     assert wire["x1"].dtype == np.float32 and wire["x1"].shape == (8, 1)
     assert np.isnan(wire["x1"][0, 0])
     assert wire["colour"].dtype == object
@@ -160,7 +162,9 @@ def test_wire_form_per_kind():
 
 
 def test_wire_form_refuses_what_a_kind_cannot_carry():
-    with pytest.raises(DataValidationError, match=r"column 'x1' \(numeric\) cannot be read as FP32"):
+    with pytest.raises(
+        DataValidationError, match=r"column 'x1' \(numeric\) cannot be read as FP32"
+    ):
         to_wire(pd.DataFrame({"x1": ["1.5", "abc"]}), {"x1": "numeric"})
     with pytest.raises(DataValidationError, match=r"'flag' \(boolean\) cannot be read as BOOL"):
         to_wire(pd.DataFrame({"flag": [True, None]}), {"flag": "boolean"})

@@ -189,6 +189,29 @@ def test_dates_as_text_are_datetimes_but_plain_numbers_are_not():
     assert kinds == {"when": "datetime", "code": "categorical", "target": "target"}
 
 
+def test_iso_dates_in_several_formats_validate_value_by_value():
+    frame = pd.DataFrame(
+        {
+            "when": ["2024-01-05", "2024-01-05 10:30:00", None, "2024-01-06T08:00:00+02:00"] * 6,
+            "target": [1.0, 2.0] * 12,
+        }
+    )
+    schema = infer_schema(frame, "target")
+    assert schema.kinds["when"] == "datetime"
+    out = validate_frame(frame, schema)
+    assert out["when"].iloc[:4].tolist() == [
+        pd.Timestamp("2024-01-05"),
+        pd.Timestamp("2024-01-05 10:30"),
+        pd.NaT,
+        pd.Timestamp("2024-01-06 06:00"),  # offsets are converted to UTC
+    ]
+    frame.loc[[1, 9], "when"] = "yesterday"
+    with pytest.raises(
+        DataValidationError, match=r"column 'when' \(datetime.* at rows 1, 9, e\.g\. 'yes"
+    ):
+        validate_frame(frame, schema)
+
+
 def test_data_schema_command_infers_and_refuses_to_overwrite(kedro_project, penguins_raw):
     raw = penguins_raw.rename(columns={"Species": "target"})
     root = kedro_project("classification", "  column_kinds: {Sample Number: identifier}\n", raw)
@@ -209,3 +232,17 @@ def test_data_schema_command_infers_and_refuses_to_overwrite(kedro_project, peng
     result = CliRunner().invoke(data, ["schema", "--force"])
     assert result.exit_code == 0, result.output
     assert not path.read_text().endswith("# reviewed\n")
+
+
+def test_a_column_failing_as_a_whole_is_named_without_rows(penguins_schema):
+    from kedro_mlops_kit.schema import _explain
+
+    # What pandera reports when coercing a column fails with no row to blame.
+    failures = pd.DataFrame(
+        {"column": ["Date Egg"], "check": ["coerce_dtype('datetime64[ns]')"], "index": [None],
+         "failure_case": [None]}
+    )  # fmt: skip
+    message = _explain(failures, "The batch", penguins_schema)
+    assert "column 'Date Egg' (datetime, dtype datetime64[ns]) fails coerce_dtype" in message
+    assert "as a whole: correct those values" in message
+    assert "at rows" not in message

@@ -77,7 +77,11 @@ def test_command_on_a_mixed_table_shifts_numbers_only(mixed_reference, tmp_path)
     result = CliRunner().invoke(drift, argv)
     assert result.exit_code == 0, result.output
     record = json.loads((out / "simulation.json").read_text())
-    assert set(record["mean_shifted_features"] + record["scaled_features"]) <= {"x1", "x2"}
+    assert set(record["mean_shifted_features"] + record["scaled_features"]) <= {
+        "x1",
+        "visits",
+        "x2",
+    }
     shifted = pd.read_csv(out / "shifted.csv")
     assert "target" not in shifted.columns
     assert set(shifted["colour"].dropna()) <= {"red", "green", "blue"}

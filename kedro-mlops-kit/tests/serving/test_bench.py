@@ -6,22 +6,27 @@ import time
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 from click.testing import CliRunner
 
-from kedro_mlops_kit.serving.bench import PYTHON_CLIENT_NOTE, synthetic_inputs
+from kedro_mlops_kit.serving.bench import (
+    PYTHON_CLIENT_NOTE,
+    schema_categories,
+    synthetic_inputs,
+)
 from kedro_mlops_kit.serving.bench_report import markdown_table, triton_mlflow_ratios
 from kedro_mlops_kit.serving.cli import serving
+from kedro_mlops_kit.serving.contract import ModelSignature
 from kedro_mlops_kit.serving.loadgen import LevelResult, run_level, summarise
 from kedro_mlops_kit.serving.mlflow_serve import dataframe_split_body
 
 from .conftest import MODEL_NAME
-from .tiny_model import COLOUR, SCORE, WIRE_TYPES
+from .tiny_model import COLOUR, FEATURES, LABELS, SCORE, WIRE_TYPES, raw_table, table_schema
 
 
 def test_run_level_runs_for_the_duration_after_a_warm_up():
     calls = []
-    measured = []
 
     def make_sender():
         created = time.perf_counter()
@@ -30,21 +35,21 @@ def test_run_level_runs_for_the_duration_after_a_warm_up():
             calls.append(time.perf_counter())
             time.sleep(0.002)
             # Failures only once measured: a failing warm-up aborts the level.
-            if time.perf_counter() - created > 0.15 and len(calls) % 5 == 0:
+            if time.perf_counter() - created > 0.25 and len(calls) % 5 == 0:
                 raise RuntimeError("simulated failure")
 
         return send
 
     began = time.perf_counter()
     result = run_level(
-        "fake", make_sender, batch_size=2, concurrency=3, duration_s=0.3, warmup_s=0.1
+        "fake", make_sender, batch_size=2, concurrency=3, duration_s=0.5, warmup_s=0.1
     )
-    measured.append(time.perf_counter() - began)
-    assert 0.3 <= result.seconds < 0.3 + 0.1  # the window, plus the requests in flight
-    assert measured[0] >= 0.4  # warm-up first, unmeasured
+    elapsed = time.perf_counter() - began
+    assert 0.5 <= result.seconds < 0.5 + 0.5  # the window, plus the requests in flight
+    assert elapsed >= 0.1 + result.seconds  # warm-up first, unmeasured
     assert 0 < result.errors < result.requests < len(calls)
     assert len(result.latencies_ms) == result.requests - result.errors
-    assert result.p50_ms <= result.p99_ms
+    assert result.p50_ms <= result.p95_ms <= result.p99_ms
     assert result.rows_per_s == pytest.approx(2 * result.requests_per_s)
 
 
@@ -56,8 +61,8 @@ def test_run_level_fails_fast_when_clients_cannot_connect():
         run_level("down", make_sender, batch_size=1, concurrency=2, duration_s=5, warmup_s=0)
 
 
-def _fake_level(target, batch, clients, rows_per_s, p99=2.0):
-    return LevelResult(target, batch, clients, len(rows_per_s), 100, 0, rows_per_s, 1.0, p99)
+def _fake_level(target, batch, clients, rows_per_s):
+    return LevelResult(target, batch, clients, len(rows_per_s), 100, 0, rows_per_s, 1.0, 1.5, 2.0)
 
 
 def test_repetitions_are_summarised_with_their_spread():
@@ -77,7 +82,7 @@ def test_repetitions_are_summarised_with_their_spread():
     assert level.rows_per_s_min <= level.rows_per_s_mean <= level.rows_per_s_max
     assert level.rows_per_s_stdev >= 0
     report = markdown_table([_fake_level("fake", 2, 3, (100.0, 120.0, 110.0))], ["a note"])
-    assert "| fake | 2 | 3 | 3 | 100 | 0 | 110 | 100-120 | 10 | 55 | 1.00 | 2.00 |" in report
+    assert "| fake | 2 | 3 | 3 | 100 | 0 | 110 | 100-120 | 10 | 55 | 1.00 | 1.50 | 2.00 |" in report
     assert "- a note" in report
 
 
@@ -113,6 +118,21 @@ def test_synthetic_inputs_follow_the_wire_types():
     assert stamps.min().year >= 2015 and stamps.max().year <= 2025
 
 
+def test_text_inputs_are_drawn_from_the_schemas_categories():
+    schema = table_schema(raw_table(40)).pandera
+
+    def contract(pandera_schema):
+        return ModelSignature(
+            tuple(FEATURES), dict(WIRE_TYPES), 3, "classification", tuple(LABELS),
+            pandera_schema.to_yaml(),
+        )  # fmt: skip
+
+    assert schema_categories(contract(schema)) == {}  # inferred schemas list no categories
+    declared = schema.update_column(COLOUR, checks=[pa.Check.isin(["a,b", "café"])])
+    assert schema_categories(contract(declared)) == {COLOUR: ["a,b", "café"]}
+    assert schema_categories(None) == {}
+
+
 def test_dataframe_split_body_keeps_awkward_columns_and_missing_values():
     inputs = synthetic_inputs(WIRE_TYPES, 200, seed=3, nullable=[SCORE, COLOUR])
     text = dataframe_split_body(inputs).decode("utf-8")
@@ -136,7 +156,7 @@ def _report_rows(report: str) -> dict[tuple[str, int, int], list[str]]:
     rows = {}
     for line in report.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 12 and cells[1].isdigit():
+        if len(cells) == 13 and cells[1].isdigit():
             rows[(cells[0], int(cells[1]), int(cells[2]))] = cells
     return rows
 
@@ -149,7 +169,7 @@ def test_benchmark_cli_writes_report_and_plot(exported_repo, triton_work_dir, tm
         [
             "bench", "--model-name", MODEL_NAME, "--model-repository", str(exported_repo),
             "--concurrency", "1,2", "--batch-sizes", "1", "--batch-sizes", "4",
-            "--duration", "0.4", "--warmup", "0.1", "--repeats", "2",
+            "--duration", "0.3", "--warmup", "0.05", "--repeats", "2",
             "--work-dir", str(triton_work_dir), "--output-dir", str(out),
         ],
     )  # fmt: skip

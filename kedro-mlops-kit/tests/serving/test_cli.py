@@ -36,9 +36,15 @@ def test_help_does_not_import_heavy_libraries():
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
 
 
-def test_export_cli_exports_champion(registry, holdout, tmp_path, tracking_uri):
-    holdout_file = tmp_path / "holdout.parquet"
-    pd.DataFrame(holdout).to_parquet(holdout_file)
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_export_cli_exports_champion(registry, holdout, tmp_path, tracking_uri, suffix):
+    # Raw held-out rows with awkward column names; in CSV, dates are text and missing text is
+    # an empty field.
+    holdout_file = tmp_path / f"holdout{suffix}"
+    if suffix == ".csv":
+        holdout.to_csv(holdout_file, index=False)
+    else:
+        pd.DataFrame(holdout).to_parquet(holdout_file)
     repo = tmp_path / "repo"
     args = ["export", "--model-name", MODEL_NAME, "--holdout", str(holdout_file)]
     args += ["--model-repository", str(repo), "--tracking-uri", tracking_uri]
@@ -46,6 +52,7 @@ def test_export_cli_exports_champion(registry, holdout, tmp_path, tracking_uri):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert (summary["model_name"], summary["version"]) == (MODEL_NAME, 2)
+    assert (summary["n_features"], summary["verified_rows"]) == (6, len(holdout))
     assert (repo / MODEL_NAME / "2" / "model.onnx").is_file()
 
 

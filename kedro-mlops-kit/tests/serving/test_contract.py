@@ -55,7 +55,8 @@ def test_json_round_trip_keeps_commas_quotes_and_non_ascii():
 def test_contract_carries_the_schema_and_kinds():
     assert AWKWARD.schema().kinds == SCHEMA.kinds
     assert AWKWARD.kinds == {c: SCHEMA.kinds[c] for c in FEATURES}
-    assert set(AWKWARD.kinds.values()) == {"numeric", "integer", "categorical", "datetime", "boolean"}
+    kinds = {"numeric", "integer", "categorical", "datetime", "boolean"}
+    assert set(AWKWARD.kinds.values()) == kinds
 
 
 def test_contract_lives_in_the_onnx_file(tmp_path):

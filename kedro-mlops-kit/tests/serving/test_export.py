@@ -1,4 +1,5 @@
-"""Export: the served graph (preprocessing + network) reproduces the model, or nothing is written."""
+"""Export: the served graph (preprocessing + network) reproduces the model, or nothing is
+written."""
 
 from pathlib import Path
 

@@ -101,8 +101,12 @@ def test_missing_cpu_variant_is_created_from_production(tmp_path: Path):
             PINNED.replace("TYPE_FP64", "TYPE_FP32"),
             r"'n' is TYPE_FP32 \[1\], the model takes TYPE_FP64 \[1\]",
         ),
-        (PINNED.replace('"a, b" data_type: TYPE_FP32 dims: [ 1 ]', '"a, b" data_type: '
-                        "TYPE_FP32 dims: [ 2 ]"), r"'a, b' is TYPE_FP32 \[2\]"),
+        (
+            PINNED.replace(
+                '"a, b" data_type: TYPE_FP32 dims: [ 1 ]', '"a, b" data_type: TYPE_FP32 dims: [ 2 ]'
+            ),
+            r"'a, b' is TYPE_FP32 \[2\]",
+        ),
         (PINNED.replace('"café"', '"cafe"'), "'cafe' is not a column.*'café' is not declared"),
         (V02_PINNED, "'features' is not a column of the model"),
         (PINNED.replace('"predictions"', '"y"'), "but not 'predictions'"),

@@ -28,9 +28,7 @@ def restore_champion(registry):
 
 def _served_matches(client: TritonClient, rows: pd.DataFrame, model) -> bool:
     try:
-        return np.allclose(
-            client.predict(rows), model.predict_frame(rows), atol=ATOL, rtol=RTOL
-        )
+        return np.allclose(client.predict(rows), model.predict_frame(rows), atol=ATOL, rtol=RTOL)
     except Exception:
         return False
 

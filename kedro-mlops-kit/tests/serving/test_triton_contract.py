@@ -158,9 +158,7 @@ def _replace(inputs, column, array, datatype):
     ids=["dtype", "text-for-number", "missing-input", "extra-input", "shape", "batch-mismatch",
          "batch-too-large"],
 )  # fmt: skip
-def test_server_rejects_malformed_requests_and_stays_up(
-    triton, holdout, registry, mutate, match
-):
+def test_server_rejects_malformed_requests_and_stays_up(triton, holdout, registry, mutate, match):
     wire = registry[2].preprocessor.wire(holdout.head(3))
     inputs = [(name, wire[name], WIRE_TYPES[name]) for name in FEATURES]
     with pytest.raises(InferenceServerException, match=match):

@@ -42,7 +42,11 @@ WIRE_TYPES = {
 DATA_PARAMS = {
     "task": "classification",
     "target": TARGET,
-    "features": {"max_categories": 10, "min_frequency": 1, "datetime_parts": ["month", "dayofweek"]},
+    "features": {
+        "max_categories": 10,
+        "min_frequency": 1,
+        "datetime_parts": ["month", "dayofweek"],
+    },
 }
 
 
@@ -115,7 +119,7 @@ def awkward_rows() -> pd.DataFrame:
     text with commas, quotes, accents and the empty string; an extra column to ignore."""
     rows = holdout_rows(8, seed=7)
     rows[COLOUR] = pd.Series(
-        [None, "purple", 'say "hi"', "red, dark", "bleu é", "", "ünïcödé, \"q\"", "green"],
+        [None, "purple", 'say "hi"', "red, dark", "bleu é", "", 'ünïcödé, "q"', "green"],
         dtype=object,
     )
     rows.loc[[0, 3], SCORE] = np.nan

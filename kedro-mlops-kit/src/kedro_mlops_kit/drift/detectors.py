@@ -217,6 +217,11 @@ def fit_detector(
     if unknown_categorical:
         raise ValueError(f"Categorical column(s) {unknown_categorical} are not feature columns")
     encoding = None
+    if kinds is not None and not schema_yaml:
+        raise ValueError(
+            "fit_detector(kinds=...) needs schema_yaml (the table schema batches are checked "
+            "against): pass TableSchema.pandera.to_yaml()"
+        )
     if kinds is not None:
         encoding = DriftEncoding.fit(reference, {c: kinds[c] for c in feature_columns})
         categorical_columns = encoding.categorical_columns

@@ -74,7 +74,7 @@ PYTHON_CLIENT_NOTE = (
 
 
 def schema_categories(contract: ModelSignature | None) -> dict[str, list[str]]:
-    """Allowed values of text columns whose schema declares them (pandera ``isin`` checks)."""
+    """Return the allowed values of text columns whose schema declares them (``isin`` checks)."""
     if contract is None or not contract.schema_yaml:
         return {}
     columns = contract.schema().pandera.columns
@@ -159,7 +159,7 @@ def mlflow_sender(port: int, inputs: Mapping[str, np.ndarray]) -> Sender:
 
 
 def _served_version(versions: Sequence[str], model_name: str) -> str:
-    """The version Triton answers unversioned requests with: the highest loaded one."""
+    """Return the version Triton answers unversioned requests with: the highest loaded."""
     if not versions:
         raise ModelRepositoryError(f"Triton lists no loaded version of {model_name!r}")
     return max(versions, key=int)
@@ -291,7 +291,7 @@ def run_benchmark(
 
 
 def run_json(run: RunResult) -> str:
-    """One measured run as a JSON line (latencies left out)."""
+    """Return one measured run as a JSON line (latencies left out)."""
     record = asdict(run)
     record.pop("latencies_ms", None)
     record["rows_per_s"] = run.rows_per_s

@@ -225,7 +225,7 @@ class TritonClient:
                     rows = validate_frame(
                         rows,
                         self.contract.schema(),
-                        where="The rows",
+                        where="The request",
                         columns=list(datatypes),
                     )
                 inputs = to_wire(rows, {c: _KIND_OF_WIRE[t] for c, t in datatypes.items()})

@@ -37,6 +37,7 @@ class RunResult:
     errors: int
     seconds: float
     p50_ms: float
+    p95_ms: float
     p99_ms: float
     latencies_ms: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
@@ -67,6 +68,7 @@ class LevelResult:
     errors: int
     rows_per_s: tuple[float, ...]
     p50_ms: float
+    p95_ms: float
     p99_ms: float
 
     @property
@@ -170,7 +172,7 @@ def run_level(
     if setup_failures:
         raise RuntimeError(f"{target}: client setup failed: {setup_failures[0]!r}")
     latencies_ms = np.asarray(latencies) * 1000
-    p50, p99 = np.percentile(latencies_ms, [50, 99]) if latencies else (np.nan, np.nan)
+    p50, p95, p99 = np.percentile(latencies_ms, [50, 95, 99]) if latencies else (np.nan,) * 3
     return RunResult(
         target=target,
         batch_size=batch_size,
@@ -180,6 +182,7 @@ def run_level(
         errors=counts["errors"],
         seconds=seconds,
         p50_ms=float(p50),
+        p95_ms=float(p95),
         p99_ms=float(p99),
         latencies_ms=tuple(latencies_ms.tolist()),
     )
@@ -193,7 +196,7 @@ def summarise(runs: Sequence[RunResult]) -> list[LevelResult]:
     levels = []
     for (target, batch_size, concurrency), group in groups.items():
         pooled = np.concatenate([np.asarray(r.latencies_ms, dtype=float) for r in group])
-        p50, p99 = np.percentile(pooled, [50, 99]) if pooled.size else (np.nan, np.nan)
+        p50, p95, p99 = np.percentile(pooled, [50, 95, 99]) if pooled.size else (np.nan,) * 3
         levels.append(
             LevelResult(
                 target=target,
@@ -204,6 +207,7 @@ def summarise(runs: Sequence[RunResult]) -> list[LevelResult]:
                 errors=sum(r.errors for r in group),
                 rows_per_s=tuple(r.rows_per_s for r in group),
                 p50_ms=float(p50),
+                p95_ms=float(p95),
                 p99_ms=float(p99),
             )
         )

@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,6 +75,16 @@ class OnnxPyfunc(PythonModel):
         return self.session.run([OUTPUT_NAME], feed)[0]
 
 
+# "Models from code": MLflow stores this file instead of a pickle of the model object.
+_MODEL_CODE = """\
+from mlflow.models import set_model
+
+from kedro_mlops_kit.serving.mlflow_serve import OnnxPyfunc
+
+set_model(OnnxPyfunc())
+"""
+
+
 def save_onnx_pyfunc(onnx_path: Path, folder: Path) -> Path:
     """Write an MLflow pyfunc model serving ``onnx_path`` into ``folder`` (created; replaced).
 
@@ -85,13 +96,16 @@ def save_onnx_pyfunc(onnx_path: Path, folder: Path) -> Path:
     if folder.exists():
         shutil.rmtree(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    mlflow.pyfunc.save_model(
-        path=str(folder),
-        python_model=OnnxPyfunc(),
-        artifacts={_ONNX_ARTIFACT: str(onnx_path)},
-        # Explicit: inferring them imports and times the model, and pins local builds.
-        pip_requirements=["onnxruntime", "numpy", "pandas"],
-    )
+    with tempfile.TemporaryDirectory(prefix="onnx-pyfunc-code-") as code_dir:
+        code = Path(code_dir) / "onnx_pyfunc.py"
+        code.write_text(_MODEL_CODE, encoding="utf-8")
+        mlflow.pyfunc.save_model(
+            path=str(folder),
+            python_model=str(code),
+            artifacts={_ONNX_ARTIFACT: str(onnx_path)},
+            # Explicit: inferring them imports and times the model, and pins local builds.
+            pip_requirements=["onnxruntime", "numpy", "pandas"],
+        )
     return folder
 
 

@@ -57,6 +57,16 @@ def _validation_metric(model: ServingModule, scores: torch.Tensor, y: torch.Tens
     return float(((scores - y) * model.target_std).pow(2).mean().sqrt())
 
 
+def _chunked_scores(
+    model: ServingModule, x: torch.Tensor, device: torch.device, chunk: int = 65_536
+) -> torch.Tensor:
+    """Raw scores of ``x`` computed ``chunk`` rows at a time on ``device``, returned on the host."""
+    parts = [
+        model.scores(x[i : i + chunk].to(device)).float().cpu() for i in range(0, len(x), chunk)
+    ]
+    return torch.cat(parts) if parts else torch.zeros(0, 1)
+
+
 def train_loop(
     model: ServingModule,
     train: TrainingData,
@@ -71,8 +81,10 @@ def train_loop(
         ``processes`` (how many data-parallel processes trained it).
     """
     model.to(device)
-    f_train, f_val = train.x.to(device), validation.x.to(device)
-    y_train, y_val = train.y.to(device), validation.y.to(device)
+    # The splits stay in host memory; each mini-batch (and validation chunk) goes to the device
+    # on its own, so device memory does not grow with the table.
+    f_train, f_val = train.x, validation.x
+    y_train, y_val = train.y, validation.y
 
     loss_fn = _loss_fn(model.task)
     # Under torchrun the network is wrapped so that backward() averages gradients across
@@ -95,7 +107,7 @@ def train_loop(
         bar = progress.add_task("epochs", total=settings.epochs, status="")
         for epoch in range(1, settings.epochs + 1):
             model.train()
-            order = torch.randperm(f_train.shape[0], generator=shuffle_rng).to(device)
+            order = torch.randperm(f_train.shape[0], generator=shuffle_rng)
             total, seen = 0.0, 0
             for batch in order.split(settings.batch_size):
                 if len(batch) < distributed.world_size():
@@ -103,8 +115,9 @@ def train_loop(
                     continue
                 rows = distributed.shard(batch)
                 optimizer.zero_grad(set_to_none=True)
+                x, y = f_train[rows].to(device), y_train[rows].to(device)
                 with autocast(device):
-                    loss = loss_fn(network(f_train[rows]).float(), y_train[rows])
+                    loss = loss_fn(network(x).float(), y)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
@@ -114,7 +127,7 @@ def train_loop(
 
             model.eval()
             with torch.no_grad(), autocast(device):
-                val_scores = model.scores(f_val).float()
+                val_scores = _chunked_scores(model, f_val, device)
                 # Every process holds the same weights; rank 0's loss decides early stopping
                 # for all, so no process can stop alone.
                 val_loss = distributed.from_rank_zero(float(loss_fn(val_scores, y_val)))
