@@ -107,7 +107,7 @@ def to_wire(frame: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, np.ndarr
 
 
 def _category_text(value: Any) -> str:
-    """The text of one category value; an integer code read as a float ("3.0") is "3".
+    """Return the text of one category value; an integer code read as a float ("3.0") is "3".
 
     A CSV column of integer codes becomes float as soon as one value is missing; without this,
     code 3 would be category "3" in training and "3.0" in production.
