@@ -79,9 +79,7 @@ def _register(model, metrics, gate, primary):
     }
     history = [{"epoch": 1, "processes": 1}]
     with mlflow.start_run() as run:
-        record = register_model(
-            model, metrics, gate, history, model.preprocessor, params, {}, {}
-        )
+        record = register_model(model, metrics, gate, history, model.preprocessor, params, {}, {})
     return record, MlflowClient().get_run(run.info.run_id).data.tags
 
 
