@@ -222,3 +222,31 @@ def test_custom_network_with_embedding_trains_and_serves_raw_rows_in_onnx(task, 
     path = tmp_path / "model.onnx"
     onnx.save(compose_served_graph(model, rows), str(path))
     assert verify_onnx(path, model, rows) < 1e-4
+
+
+def test_large_splits_are_encoded_chunk_by_chunk_and_train_alike():
+    """A split above chunk_rows keeps its raw rows; each read encodes one chunk at a time."""
+    params = data_params("classification")
+    train_set, validation_set, _ = split(make_classification_frame())
+    state = fit_preprocessor(train_set, params)
+    whole = to_training_data(train_set, state)
+    chunked = to_training_data(train_set, state, chunk_rows=30)
+    assert whole.x is not None and chunked.x is None and len(chunked) == len(train_set)
+    parts = list(chunked.chunks(torch.Generator().manual_seed(0)))
+    assert sorted(len(x) for x, _ in parts) == [20, 30, 30]
+    x = torch.cat([x for x, _ in chunked.chunks()])
+    torch.testing.assert_close(x, whole.x)
+    # An unseen label in any chunk fails before training starts.
+    broken = train_set.copy()
+    broken.loc[len(broken) - 1, "target"] = "maybe"
+    with pytest.raises(ValueError, match="were not seen"):
+        to_training_data(broken, state, chunk_rows=30)
+
+
+def test_training_on_chunked_splits_learns(monkeypatch):
+    from kedro_mlops_kit.training import fit as fit_module
+
+    monkeypatch.setattr(fit_module, "CHUNK_ROWS", 25)
+    model, history = train_tiny(epochs=30, patience=100)
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert history[-1]["val_metric"] > 0.8

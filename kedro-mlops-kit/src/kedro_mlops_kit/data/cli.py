@@ -4,6 +4,7 @@
   a fresh clone, the default dataset in a new project).
 - ``kedro data default``: write the bundled default dataset for the project's task.
 - ``kedro data schema`` (``make schema``): infer ``conf/base/schema.yml`` from the raw table.
+- ``kedro data bench-scale`` (``make bench-scale``): time and memory of each stage at scale.
 
 Both run from the project root; pandas, scikit-learn and Kedro load only when a command runs.
 """
@@ -108,3 +109,38 @@ def schema(force: bool, output: Path) -> None:
     except DataValidationError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
+
+
+@data.command(name="bench-scale")
+@click.option(
+    "--rows",
+    type=click.IntRange(min=1_000),
+    multiple=True,
+    default=(1_000_000, 10_000_000),
+    show_default=True,
+    help="Table sizes (repeat the option).",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("data/09_scale_benchmark"),
+    show_default=True,
+    help="Where the synthetic tables and stage outputs go (large; git- and DVC-ignored).",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("data/08_reporting/scale_benchmark.md"),
+    show_default=True,
+)
+def bench_scale(rows: tuple[int, ...], epochs: int, work_dir: Path, output: Path) -> None:
+    """Time each pipeline stage and measure its peak memory on large synthetic tables."""
+    from kedro_mlops_kit.data.bench_scale import run_benchmark, write_table
+
+    try:
+        results = run_benchmark(rows, epochs, work_dir)
+    except RuntimeError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {write_table(results, epochs, output)}")

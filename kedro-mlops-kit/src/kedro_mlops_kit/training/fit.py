@@ -20,7 +20,7 @@ from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.serving_model import ServingModule
 from kedro_mlops_kit.tasks import CLASSIFICATION
 from kedro_mlops_kit.training.device import resolve_device
-from kedro_mlops_kit.training.trainer import LoopSettings, TrainingData, train_loop
+from kedro_mlops_kit.training.trainer import CHUNK_ROWS, LoopSettings, TrainingData, train_loop
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,31 @@ logger = logging.getLogger(__name__)
 ModelFactory = Callable[[Preprocessor, dict[str, Any]], nn.Module]
 
 
-def to_training_data(frame: pd.DataFrame, preprocessor: Preprocessor) -> TrainingData:
-    """Encode a split into the network's input matrix and encoded targets."""
+def _encoded(frame: pd.DataFrame, preprocessor: Preprocessor) -> tuple[torch.Tensor, torch.Tensor]:
     x = torch.from_numpy(preprocessor.transform(frame))
     y = torch.from_numpy(preprocessor.encode_target(frame[preprocessor.target]))
-    if preprocessor.task != CLASSIFICATION:
-        y = y.unsqueeze(1)
-    return TrainingData(x=x, y=y)
+    return x, (y if preprocessor.task == CLASSIFICATION else y.unsqueeze(1))
+
+
+def to_training_data(
+    frame: pd.DataFrame, preprocessor: Preprocessor, chunk_rows: int = CHUNK_ROWS
+) -> TrainingData:
+    """Encode a split into network inputs and targets: at once, or chunk by chunk when large.
+
+    A split of more than ``chunk_rows`` rows keeps its raw rows and is encoded ``chunk_rows``
+    at a time whenever the loop reads it, so memory holds one encoded chunk, not the whole
+    one-hot matrix.
+    """
+    if len(frame) <= chunk_rows:
+        x, y = _encoded(frame, preprocessor)
+        return TrainingData(x=x, y=y)
+    # Every chunk's targets are checked now: an unseen label must fail before training starts.
+    preprocessor.encode_target(frame[preprocessor.target])
+    return TrainingData(
+        frame=frame,
+        encode=lambda chunk: _encoded(chunk, preprocessor),
+        chunk_rows=chunk_rows,
+    )
 
 
 def train(
@@ -85,8 +103,8 @@ def train(
         with distributed.process_group(device):
             history = train_loop(
                 model,
-                to_training_data(train_set, state),
-                to_training_data(validation_set, state),
+                to_training_data(train_set, state, CHUNK_ROWS),
+                to_training_data(validation_set, state, CHUNK_ROWS),
                 settings,
                 device,
             )

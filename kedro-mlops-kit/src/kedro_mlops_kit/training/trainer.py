@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,16 +24,45 @@ logger = logging.getLogger(__name__)
 VALIDATION_METRIC = {CLASSIFICATION: "accuracy", REGRESSION: "rmse"}
 
 
+# Splits larger than this are encoded chunk by chunk, each time they are read, instead of once
+# in full: the preprocessed matrix of a large table (one-hot columns included) would not fit.
+CHUNK_ROWS = 262_144
+
+
 @dataclass(frozen=True)
 class TrainingData:
-    """Raw-feature tensors and encoded targets for one split.
+    """One split as network inputs and encoded targets, whole or encoded chunk by chunk.
 
-    ``y`` holds class indices (long) for classification and the standardised target
-    (float, shape ``[n, 1]``) for regression.
+    Whole: ``x`` (preprocessed inputs) and ``y`` (class indices, long, for classification; the
+    standardised target, float ``[n, 1]``, for regression). Chunked (large splits): ``frame``
+    holds the raw rows and ``encode`` turns a slice of it into ``(x, y)`` when it is read.
     """
 
-    x: torch.Tensor
-    y: torch.Tensor
+    x: torch.Tensor | None = None
+    y: torch.Tensor | None = None
+    frame: Any = None
+    encode: Callable[[Any], tuple[torch.Tensor, torch.Tensor]] | None = None
+    chunk_rows: int = CHUNK_ROWS
+
+    def __len__(self) -> int:
+        """Return the number of rows."""
+        return len(self.x) if self.x is not None else len(self.frame)
+
+    def chunks(
+        self, rng: torch.Generator | None = None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield ``(x, y)`` chunks on the host: the whole split, or encoded slices of it.
+
+        With ``rng``, slices come in a random order (rows are shuffled within each by the loop).
+        """
+        if self.x is not None:
+            yield self.x, self.y
+            return
+        starts = list(range(0, len(self.frame), self.chunk_rows))
+        order = torch.randperm(len(starts), generator=rng).tolist() if rng else range(len(starts))
+        for index in order:
+            start = starts[index]
+            yield self.encode(self.frame.iloc[start : start + self.chunk_rows])
 
 
 @dataclass(frozen=True)
@@ -81,10 +112,9 @@ def train_loop(
         ``processes`` (how many data-parallel processes trained it).
     """
     model.to(device)
-    # The splits stay in host memory; each mini-batch (and validation chunk) goes to the device
-    # on its own, so device memory does not grow with the table.
-    f_train, f_val = train.x, validation.x
-    y_train, y_val = train.y, validation.y
+    # The splits stay in host memory (large ones raw, encoded chunk by chunk); each mini-batch
+    # and validation chunk goes to the device on its own, so device memory does not grow with
+    # the table.
 
     loss_fn = _loss_fn(model.task)
     # Under torchrun the network is wrapped so that backward() averages gradients across
@@ -107,27 +137,32 @@ def train_loop(
         bar = progress.add_task("epochs", total=settings.epochs, status="")
         for epoch in range(1, settings.epochs + 1):
             model.train()
-            order = torch.randperm(f_train.shape[0], generator=shuffle_rng)
             total, seen = 0.0, 0
-            for batch in order.split(settings.batch_size):
-                if len(batch) < distributed.world_size():
-                    # A last batch too small to give every process a row is skipped by all.
-                    continue
-                rows = distributed.shard(batch)
-                optimizer.zero_grad(set_to_none=True)
-                x, y = f_train[rows].to(device), y_train[rows].to(device)
-                with autocast(device):
-                    loss = loss_fn(network(x).float(), y)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-                total += float(loss.detach()) * len(rows)
-                seen += len(rows)
+            for f_train, y_train in train.chunks(shuffle_rng):
+                order = torch.randperm(f_train.shape[0], generator=shuffle_rng)
+                for batch in order.split(settings.batch_size):
+                    if len(batch) < distributed.world_size():
+                        # A last batch too small to give every process a row is skipped by all.
+                        continue
+                    rows = distributed.shard(batch)
+                    optimizer.zero_grad(set_to_none=True)
+                    x, y = f_train[rows].to(device), y_train[rows].to(device)
+                    with autocast(device):
+                        loss = loss_fn(network(x).float(), y)
+                    scaler.scale(loss).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                    total += float(loss.detach()) * len(rows)
+                    seen += len(rows)
             total, seen = distributed.sum_across_processes(total, seen)
 
             model.eval()
             with torch.no_grad(), autocast(device):
-                val_scores = _chunked_scores(model, f_val, device)
+                scores, targets = [], []
+                for f_val, y_part in validation.chunks():
+                    scores.append(_chunked_scores(model, f_val, device))
+                    targets.append(y_part)
+                val_scores, y_val = torch.cat(scores), torch.cat(targets)
                 # Every process holds the same weights; rank 0's loss decides early stopping
                 # for all, so no process can stop alone.
                 val_loss = distributed.from_rank_zero(float(loss_fn(val_scores, y_val)))
