@@ -251,7 +251,8 @@ def test_update_keeps_team_edits_and_runs_migrations(release: Release, template,
     assert (path / "README.md").read_text().endswith(README_SECTION)
     catalog = (path / "conf/base/catalog.yml").read_text()
     assert "filepath: data/05_model_input/test.parquet\n" + TEAM_SAVE_ARGS in catalog
-    assert catalog.endswith(CATALOG_ENTRY)
+    # The team's entry stays (the v0.4.0 migration appends the datasets it added after it).
+    assert CATALOG_ENTRY in catalog
     assert (path / "Makefile").read_text().endswith(MAKE_TARGET)
     assert (path / ".gitlab-ci.yml").read_text().endswith(GITLAB_JOB)
     team_nodes = (src / "pipelines/team_features/nodes.py").read_text()
