@@ -831,3 +831,12 @@ def test_v0_4_0_updates_merges_or_keeps_the_teams_files(real_tables_project):
     before = {p: p.read_text() for p in project.rglob("*") if p.is_file()}
     v0_4_0.before(project, old, new, V04_PATTERNS, "v0.3.0")
     assert {p: p.read_text() for p in project.rglob("*") if p.is_file()} == before
+
+
+def test_v0_4_0_leaves_team_files_to_the_v0_3_0_migration_for_older_projects(real_tables_project):
+    """From v0.1/v0.2, the v0.3.0 migration already merged the team's files onto this version."""
+    project, old, new = real_tables_project
+    messages = v0_4_0.before(project, old, new, V04_PATTERNS, "v0.2.0")
+    assert (project / "src/demo/pipelines/evaluation/nodes.py").read_text() == V03_NODES
+    assert not (project / "migrated-v0.4.0" / "template").exists()
+    assert any("added table_schema" in m for m in messages), "the catalog is still synced"

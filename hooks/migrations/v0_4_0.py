@@ -149,10 +149,26 @@ def sync_catalog(
     ]
 
 
+def _before_plugin(old_name: str) -> bool:
+    """Whether the project comes from a release older than v0.3.0.
+
+    The v0.3.0 migration then ran first and already brought the team-owned files to this
+    version's (it merges onto the target template's render), so step 1 has nothing left to do.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(old_name) < Version("v0.3.0")
+    except InvalidVersion:
+        return False
+
+
 def before(project: Path, old: Path, new: Path, patterns: list[str], old_name: str) -> list[str]:
     """Run steps 1-2 on ``project``, given the old release's and v0.4.0's renders of it."""
     readme = AsideReadme(project, ASIDE, README_HEADER)
-    messages = update_team_owned_files(project, old, new, patterns, readme, old_name)
+    messages = []
+    if not _before_plugin(old_name):
+        messages += update_team_owned_files(project, old, new, patterns, readme, old_name)
     messages += sync_catalog(project, old, new, readme, old_name)
     if not (project / "conf/base/schema.yml").exists():
         messages.append(
