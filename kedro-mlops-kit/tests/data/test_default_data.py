@@ -74,7 +74,7 @@ def test_group_commands_are_kedro_project_commands():
     from kedro_mlops_kit.cli import commands
 
     assert data.name == "data"
-    assert sorted(data.commands) == ["default", "raw", "schema"]
+    assert sorted(data.commands) == ["bench-scale", "default", "raw", "schema"]
     assert commands.commands["data"] is data
 
 
