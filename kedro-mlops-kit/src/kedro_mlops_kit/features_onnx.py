@@ -60,10 +60,6 @@ def _float_output_shape(width_per_input: int, tensor_type=FloatTensorType):
     return calculate
 
 
-def _missing_indicator_shape(operator) -> None:
-    _float_output_shape(1)(operator)
-
-
 def _convert_missing_indicator(scope, operator, container) -> None:
     # IsNaN is exactly MissingIndicator(missing_values=nan, features="all") on float input.
     opv = container.target_opset
@@ -147,7 +143,7 @@ def _convert_datetime(scope, operator, container) -> None:
 update_registered_converter(
     MissingIndicator,
     "KedroMlopsKitMissingIndicator",
-    _missing_indicator_shape,
+    _float_output_shape(1),
     _convert_missing_indicator,
     overwrite=True,
 )

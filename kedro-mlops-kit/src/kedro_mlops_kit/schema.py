@@ -165,6 +165,13 @@ def _looks_like_dates(values: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= DATETIME_PARSE_SHARE)
 
 
+def looks_like_identifier(values: pd.Series) -> bool:
+    """Whether a text column's values are nearly unique (more than half of them distinct)."""
+    present = values.dropna()
+    n_unique = present.nunique()
+    return n_unique > IDENTIFIER_MIN_UNIQUE and n_unique > IDENTIFIER_UNIQUE_SHARE * len(present)
+
+
 def infer_kind(values: pd.Series) -> str:  # noqa: PLR0911 (one return per kind)
     """Infer the kind of one (non-target) column from its values."""
     if pd.api.types.is_bool_dtype(values):
@@ -182,10 +189,7 @@ def infer_kind(values: pd.Series) -> str:  # noqa: PLR0911 (one return per kind)
         return BOOLEAN
     if _looks_like_dates(values):
         return DATETIME
-    n_unique = present.nunique()
-    if n_unique > IDENTIFIER_MIN_UNIQUE and n_unique > IDENTIFIER_UNIQUE_SHARE * len(present):
-        return IDENTIFIER
-    return CATEGORICAL
+    return IDENTIFIER if looks_like_identifier(values) else CATEGORICAL
 
 
 def infer_schema(

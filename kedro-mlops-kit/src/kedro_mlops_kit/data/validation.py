@@ -10,12 +10,11 @@ import pandas as pd
 from kedro_mlops_kit.schema import (
     CATEGORICAL,
     IDENTIFIER,
-    IDENTIFIER_MIN_UNIQUE,
-    IDENTIFIER_UNIQUE_SHARE,
     PARAMS_FILE,
     SCHEMA_FILE,
     DataValidationError,
     TableSchema,
+    looks_like_identifier,
     validate_frame,
 )
 from kedro_mlops_kit.tasks import CLASSIFICATION
@@ -42,9 +41,9 @@ def _check_target(data: pd.DataFrame, target: str, task: str) -> None:
 
 def _check_cardinality(data: pd.DataFrame, schema: TableSchema) -> None:
     for column in schema.columns_of(CATEGORICAL):
-        present = data[column].dropna()
-        n_unique = present.nunique()
-        if n_unique > IDENTIFIER_MIN_UNIQUE and n_unique > IDENTIFIER_UNIQUE_SHARE * len(present):
+        if looks_like_identifier(data[column]):
+            present = data[column].dropna()
+            n_unique = present.nunique()
             raise DataValidationError(
                 f"Categorical column {column!r} now has {n_unique} distinct values in "
                 f"{len(present)} rows: it behaves like an identifier, and one-hot encoding it "
