@@ -745,14 +745,30 @@ raw_data:
   type: pandas.CSVDataset
   filepath: data/01_raw/dataset.csv
 
+train_set:
+  type: pandas.ParquetDataset
+  filepath: data/05_model_input/train.parquet
+
+test_set:
+  type: pandas.ParquetDataset
+  filepath: data/05_model_input/test.parquet
+
 preprocessor:
   type: json.JSONDataset
   filepath: data/04_feature/preprocessor.json
 """
 V04_CATALOG = """\
 raw_data:
-  type: pandas.CSVDataset
+  type: kedro_mlops_kit.table.TableDataset
   filepath: data/01_raw/dataset.csv
+
+train_set:
+  type: kedro_mlops_kit.table.TableDataset
+  filepath: data/05_model_input/train.parquet
+
+test_set:
+  type: kedro_mlops_kit.table.TableDataset
+  filepath: data/05_model_input/test.parquet
 
 # The schema every run enforces.
 table_schema:
@@ -801,7 +817,9 @@ def real_tables_project(tmp_path):
             + TEAM_HELPER,
             # Edited on the very line v0.4.0 changed: kept, v0.4.0's goes aside.
             "src/demo/model.py": "def build_model():\n    return 3\n",
-            "conf/base/catalog.yml": V03_CATALOG.replace("dataset.csv", "customers.csv")
+            "conf/base/catalog.yml": V03_CATALOG.replace("dataset.csv", "customers.csv").replace(
+                "test.parquet\n", "test.parquet\n  save_args: {compression: gzip}\n"
+            )
             + "\nteam_table:\n  type: pandas.CSVDataset\n  filepath: data/team.csv\n",
         },
     )
@@ -821,11 +839,16 @@ def test_v0_4_0_updates_merges_or_keeps_the_teams_files(real_tables_project):
     readme = (aside / "README.md").read_text()
     assert "## src/demo/model.py" in readme and "## src/demo/pipelines/training/nodes.py" in readme
     catalog = (project / "conf/base/catalog.yml").read_text()
-    # The team's values and entries stay; the new dataset is added; the changed one replaced.
+    # The team's values and entries stay; the new dataset is added; changed ones replaced
+    # where the team left them as rendered (and always the preprocessor, which code needs).
     assert "customers.csv" in catalog and "team_table:" in catalog
     assert "# The schema every run enforces.\ntable_schema:" in catalog
     assert "pickle.PickleDataset" in catalog and "json.JSONDataset" not in catalog
-    assert any("added table_schema; replaced preprocessor" in m for m in messages)
+    assert "table.TableDataset\n  filepath: data/05_model_input/train.parquet" in catalog
+    assert "pandas.CSVDataset\n  filepath: data/01_raw/customers.csv" in catalog
+    assert "test.parquet\n  save_args: {compression: gzip}" in catalog
+    assert "## conf/base/catalog.yml: raw_data" in readme and "chunk at a time" in readme
+    assert any("added table_schema; replaced train_set, preprocessor" in m for m in messages)
     assert any("schema.yml does not exist yet" in m for m in messages)
     # Idempotent: a second run changes nothing.
     before = {p: p.read_text() for p in project.rglob("*") if p.is_file()}

@@ -13,7 +13,9 @@ renders both here, with the project's answers), before the update:
    when no merge is safe, the team's version stays, v0.4.0's lands in
    ``migrated-v0.4.0/template/`` and ``migrated-v0.4.0/README.md`` says what to port;
 2. ``conf/base/catalog.yml``: entries v0.4.0 added are appended; an entry v0.4.0 changed is
-   replaced (the team's changed version is kept in the README).
+   replaced when the team left it as rendered (the raw table and the splits become a
+   ``TableDataset``, read a chunk at a time), and kept with a note in the README when the team
+   edited it; the pickled ``preprocessor`` is always replaced (the team's version in the README).
 
 ``conf/base/schema.yml`` is not written here: ``make repro`` infers it from the raw data when it
 is missing (review and commit it). Models registered before v0.4.0 carry no preprocessing:
@@ -46,6 +48,8 @@ from v0_3_0 import _fenced, _render_both, team_owned_patterns
 VERSION = "v0.4.0"
 ASIDE = f"migrated-{VERSION}"
 CATALOG = "conf/base/catalog.yml"
+# Catalog entries whose new version the new code needs (others keep the team's edits).
+NEEDED_ENTRIES = frozenset({"preprocessor"})
 README_HEADER = f"""\
 # What the {VERSION} migration could not do on its own
 
@@ -126,7 +130,18 @@ def sync_catalog(
             text = text.rstrip("\n") + "\n\n" + catalog_entry(theirs, key, with_comments=True)
             added.append(key)
         elif not same_text(mine, wanted) and not same_text(catalog_entry(base, key), wanted):
-            # v0.4.0 changed this entry (the pickled preprocessor): its code needs the new one.
+            if key not in NEEDED_ENTRIES and not same_text(mine, catalog_entry(base, key)):
+                # The team's own dataset type still works (the kit takes DataFrames too).
+                readme.add(
+                    f"{CATALOG}: {key}",
+                    f"{VERSION} reads `{key}` a chunk at a time, so tables larger than memory "
+                    f"train; you had edited the entry, so yours was kept (it still works, in "
+                    f"memory). To stream it, make it like {VERSION}'s:\n\n"
+                    f"```yaml\n{wanted.rstrip()}\n```",
+                )
+                continue
+            # v0.4.0 changed this entry: unedited, it becomes the new one; the pickled
+            # preprocessor is replaced even when edited, since its code needs the new one.
             lines = text.splitlines()
             _, start, end = catalog_entries(text)[key]
             text = "\n".join([*lines[:start], wanted.rstrip("\n"), *lines[end:]]) + "\n"

@@ -85,7 +85,7 @@ def to_wire(frame: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, np.ndarr
         try:
             if kind == CATEGORICAL:
                 text = values.astype(object).where(values.notna(), "")
-                array = np.array([_category_text(v) for v in text], dtype=object)
+                array = _categories_as_text(text)
             elif kind == DATETIME:
                 stamps = pd.to_datetime(values, errors="raise", utc=True, format="ISO8601")
                 seconds = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
@@ -104,6 +104,23 @@ def to_wire(frame: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, np.ndarr
             ) from error
         arrays[column] = array.reshape(-1, 1)
     return arrays
+
+
+# Inferred dtypes whose equal values also have equal text (no True beside 1).
+_ONE_TYPE = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"})
+
+
+def _categories_as_text(text: pd.Series) -> np.ndarray:
+    """:func:`_category_text` of every value, computed once per distinct value.
+
+    Categories repeat and rows are many. Values that compare equal across types (``True``,
+    ``1``, ``1.0``) would share one distinct value, so a column mixing types goes value by value.
+    """
+    if pd.api.types.infer_dtype(text, skipna=True) not in _ONE_TYPE:
+        return np.array([_category_text(v) for v in text], dtype=object)
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    labels = np.array([_category_text(v) for v in uniques], dtype=object)
+    return labels[codes] if len(codes) else np.array([], dtype=object)
 
 
 def _category_text(value: Any) -> str:

@@ -19,6 +19,7 @@ from kedro_mlops_kit.features import (
     transform,
 )
 from kedro_mlops_kit.schema import CATEGORICAL, DataValidationError, TableSchema
+from kedro_mlops_kit.table import Table, sample_rows
 from kedro_mlops_kit.tasks import CLASSIFICATION, REGRESSION, check_task
 
 logger = logging.getLogger(__name__)
@@ -124,19 +125,30 @@ def _safe_std(values: pd.Series) -> float:
     return std if std > 0 else 1.0
 
 
+#: Rows the feature transformer is fitted on at most (``data_processing.features.fit_rows``).
+FIT_ROWS = 1_000_000
+
+
 def fit_preprocessor(
-    train: pd.DataFrame, schema: TableSchema, params: dict[str, Any]
+    train: pd.DataFrame | Table, schema: TableSchema, params: dict[str, Any]
 ) -> Preprocessor:
     """Fit the feature transformer and the target encoding on the training split only.
 
+    The transformer (medians, scales, kept categories) is fitted on at most
+    ``features.fit_rows`` rows (default 1,000,000) drawn at random from a larger split; the
+    target's classes, mean and spread always come from every row.
+
     Args:
-        train: Training split (validated raw columns).
+        train: Training split (validated raw columns): a DataFrame or a Table.
         schema: The table schema.
         params: The ``data_processing`` parameters (``task``; ``features`` options).
     """
     task = check_task(params["task"])
+    features = params.get("features") or {}
     target = train[schema.target]
-    transformer = build_transformer(train, schema, params.get("features") or {})
+    sample = sample_rows(train, int(features.get("fit_rows", FIT_ROWS)), seed=0)
+    transformer = build_transformer(sample, schema, features)
+    del sample
     preprocessor = Preprocessor(
         task=task,
         schema=schema,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,14 +193,19 @@ def infer_kind(values: pd.Series) -> str:  # noqa: PLR0911 (one return per kind)
 
 
 def infer_schema(
-    data: pd.DataFrame, target: str, column_kinds: Mapping[str, str] | None = None
+    data: pd.DataFrame,
+    target: str,
+    column_kinds: Mapping[str, str] | None = None,
+    nullable_columns: Collection[str] = (),
 ) -> TableSchema:
     """Infer the schema of ``data``: pandera's dtypes and nullability, plus a kind per column.
 
     Args:
-        data: The raw table.
+        data: The raw table (or a sample of it).
         target: Name of the target column.
         column_kinds: Kinds that override inference, by column (``data_processing.column_kinds``).
+        nullable_columns: Columns known to have missing values even if ``data`` (a sample)
+            shows none.
 
     Raises:
         DataValidationError: The table is empty, the target is absent, or an override is invalid.
@@ -231,7 +236,7 @@ def infer_schema(
     columns = {}
     for name in data.columns:
         base = inferred.columns[name]
-        nullable = bool(data[name].isna().any())
+        nullable = bool(data[name].isna().any()) or name in nullable_columns
         if name == target:
             kind = TARGET
             dtype = base.dtype if pd.api.types.is_numeric_dtype(data[name]) else "str"
@@ -376,6 +381,16 @@ def validate_frame(
         raise DataValidationError(f"{where} does not match the schema: {error}") from None
 
 
+def coerce_frame(data: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Cast ``data`` to the schema's dtypes without checking it (rows already validated).
+
+    The cheap half of :func:`validate_frame`, for rows read again after a validation pass.
+    """
+    columns = {name: col for name, col in schema.pandera.columns.items() if name in data.columns}
+    caster = pa.DataFrameSchema(columns, coerce=True)
+    return caster.coerce_dtype(_parse_iso_dates(data[list(columns)], schema))
+
+
 class SchemaDataset(AbstractDataset[TableSchema, TableSchema]):
     """Kedro dataset of the schema file (``conf/base/schema.yml``): load parses and checks it."""
 
@@ -414,7 +429,8 @@ def write_inferred_schema(output: Path = SCHEMA_FILE, project_path: Path | None 
         params = context.params.get("data_processing") or {}
     if "target" not in params:
         raise DataValidationError(f"Set data_processing.target in {PARAMS_FILE} first.")
-    table = infer_schema(raw, params["target"], params.get("column_kinds"))
+    raw, nullable, rows = _profile(raw)
+    table = infer_schema(raw, params["target"], params.get("column_kinds"), nullable)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(table.to_yaml(source="the catalog's raw_data"), encoding="utf-8")
@@ -422,4 +438,32 @@ def write_inferred_schema(output: Path = SCHEMA_FILE, project_path: Path | None 
     for kind in table.kinds.values():
         counts[kind] = counts.get(kind, 0) + 1
     summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-    return f"Wrote {output} ({len(raw)} rows; columns: {summary}). Review it, then commit it."
+    return f"Wrote {output} ({rows} rows; columns: {summary}). Review it, then commit it."
+
+
+#: Rows of a large raw table that kinds and dtypes are inferred from.
+INFER_ROWS = 200_000
+
+
+def _profile(raw: Any) -> tuple[pd.DataFrame, set[str], int]:
+    """Return rows to infer from, the columns with a missing value anywhere, and the row count.
+
+    A DataFrame or a one-chunk table is used whole; a larger table (see
+    :mod:`kedro_mlops_kit.table`) is read once: a random sample of about ``INFER_ROWS`` rows
+    for kinds and dtypes, and every row for nullability.
+    """
+    from kedro_mlops_kit.table import Table
+
+    if not isinstance(raw, Table):
+        return raw, set(), len(raw)
+    if raw.fits_in_one_chunk():
+        frame = raw.to_pandas()
+        return frame, set(), len(frame)
+    rng = np.random.default_rng(0)
+    total = len(raw)
+    keep = min(1.0, INFER_ROWS / max(total, 1))
+    parts, nullable = [], set()
+    for chunk in raw.chunks():
+        nullable.update(chunk.columns[chunk.isna().any()].tolist())
+        parts.append(chunk[rng.random(len(chunk)) < keep])
+    return pd.concat(parts, ignore_index=True), nullable, total

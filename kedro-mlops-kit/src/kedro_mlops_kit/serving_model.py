@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from kedro_mlops_kit.preprocessor import Preprocessor
+from kedro_mlops_kit.table import Table, iter_chunks
 from kedro_mlops_kit.tasks import CLASSIFICATION
 
 
@@ -116,16 +117,18 @@ class ServingModule(nn.Module):
             return torch.softmax(scores.float(), dim=1)
         return scores.float() * self.target_std + self.target_mean
 
-    def predict_frame(self, frame: pd.DataFrame, batch_size: int = 65_536) -> np.ndarray:
+    def predict_frame(self, frame: pd.DataFrame | Table, batch_size: int = 65_536) -> np.ndarray:
         """Answer raw rows: probabilities ``[n, n_classes]`` or predictions ``[n, 1]``.
 
-        Rows are encoded and scored ``batch_size`` at a time, so memory stays bounded.
+        Rows are encoded and scored ``batch_size`` at a time (a Table: a chunk at a time, read
+        from disk), so memory stays bounded.
         """
         self.eval()
         outputs = []
         with torch.no_grad():
-            for start in range(0, max(len(frame), 1), batch_size):
-                chunk = frame.iloc[start : start + batch_size]
-                x = torch.from_numpy(self.preprocessor.transform(chunk))
-                outputs.append(self(x).numpy())
+            for part in iter_chunks(frame, batch_size):
+                for start in range(0, len(part), batch_size):
+                    chunk = part.iloc[start : start + batch_size]
+                    x = torch.from_numpy(self.preprocessor.transform(chunk))
+                    outputs.append(self(x).numpy())
         return np.concatenate(outputs) if outputs else np.zeros((0, len(self.output_names)))

@@ -80,35 +80,48 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
             writer.close()
 
 
-def data_processing(work: Path) -> dict:
-    """Infer the schema (on a sample), validate, split and fit the preprocessing."""
-    from kedro_mlops_kit.data.splits import split_table
-    from kedro_mlops_kit.data.validation import validate_raw_data
-    from kedro_mlops_kit.preprocessor import fit_preprocessor
-    from kedro_mlops_kit.schema import TableSchema, infer_schema
-
-    raw = pd.read_parquet(work / "raw.parquet")
-    sample = raw.sample(min(len(raw), 100_000), random_state=0)
-    schema = TableSchema.from_yaml(infer_schema(sample, TARGET).to_yaml())
-    params = {
+def _params() -> dict:
+    return {
         "task": "classification",
         "target": TARGET,
         "features": {"max_categories": 50, "min_frequency": 1},
         "split": {"strategy": "random", "validation_size": 0.1, "test_size": 0.1, "seed": 0},
     }
+
+
+def _table(work: Path, name: str):
+    from kedro_mlops_kit.table import TableDataset
+
+    return TableDataset(str(work / f"{name}.parquet"))
+
+
+def data_processing(work: Path) -> dict:
+    """Infer the schema, validate, split and fit the preprocessing, as the project does.
+
+    The raw table and the splits are the catalog's ``TableDataset``: read and written a chunk
+    (Parquet row group) at a time.
+    """
+    from kedro_mlops_kit.data.splits import split_table
+    from kedro_mlops_kit.data.validation import validate_raw_data
+    from kedro_mlops_kit.preprocessor import fit_preprocessor
+    from kedro_mlops_kit.schema import TableSchema, _profile, infer_schema
+
+    raw = _table(work, "raw").load()
+    sample, nullable, _ = _profile(raw)
+    schema = TableSchema.from_yaml(infer_schema(sample, TARGET, None, nullable).to_yaml())
+    del sample
+    params = _params()
     validated, report = validate_raw_data(raw, schema, params)
-    del raw
-    train, validation, test = split_table(validated, schema, params)
-    del validated
-    for name, part in (("train", train), ("validation", validation), ("test", test)):
-        part.to_parquet(work / f"{name}.parquet", index=False)
-    preprocessor = fit_preprocessor(train, schema, params)
+    splits = split_table(validated, schema, params)
+    for name, part in zip(("train", "validation", "test"), splits, strict=True):
+        _table(work, name).save(part)
+    preprocessor = fit_preprocessor(_table(work, "train").load(), schema, params)
     (work / "preprocessor.pkl").write_bytes(pickle.dumps(preprocessor))
     return {"network_inputs": preprocessor.n_inputs, "rows_kept": report["rows_kept"]}
 
 
 def training(work: Path, epochs: int) -> dict:
-    """Train the default network for ``epochs`` epochs (no early stop) on the train split."""
+    """Train the default network for ``epochs`` epochs (no early stop), reading the splits."""
     from kedro_mlops_kit.serving_model import build_mlp
     from kedro_mlops_kit.training.fit import train
 
@@ -130,8 +143,8 @@ def training(work: Path, epochs: int) -> dict:
 
     model, history = train(
         build,
-        pd.read_parquet(work / "train.parquet"),
-        pd.read_parquet(work / "validation.parquet"),
+        _table(work, "train").load(),
+        _table(work, "validation").load(),
         preprocessor,
         params,
     )
@@ -140,11 +153,11 @@ def training(work: Path, epochs: int) -> dict:
 
 
 def evaluation(work: Path) -> dict:
-    """Predict the test split in chunks and compute the task's metrics."""
+    """Predict the test split a chunk at a time and compute the task's metrics."""
     from kedro_mlops_kit.evaluation.metrics import test_set_metrics
 
     model = pickle.loads((work / "model.pkl").read_bytes())
-    test = pd.read_parquet(work / "test.parquet")
+    test = _table(work, "test").load()
     metrics = test_set_metrics(model, test, TARGET, model.predict_frame(test))
     return {name: round(value, 4) for name, value in metrics.items()}
 

@@ -11,6 +11,7 @@ from mlflow import MlflowClient
 
 from kedro_mlops_kit.drift.detectors import DetectorBundle, fit_detector
 from kedro_mlops_kit.preprocessor import Preprocessor
+from kedro_mlops_kit.table import Table, sample_rows
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ DETECTOR_ARTIFACT_PATH = "drift_detector"
 
 
 def fit_drift_detector(
-    train_set: pd.DataFrame, preprocessor: Preprocessor, params: dict[str, Any]
+    train_set: pd.DataFrame | Table, preprocessor: Preprocessor, params: dict[str, Any]
 ) -> DetectorBundle:
     """Fit the configured detector on a reference sample of the raw training features.
 
@@ -27,9 +28,8 @@ def fit_drift_detector(
     a chi-squared test over the reference's categories plus an "unseen" one; numeric, integer,
     boolean and datetime columns KS (or, with ``detector: mmd``, one multivariate test).
     """
-    reference = train_set
-    if len(reference) > params["max_reference_rows"]:
-        reference = reference.sample(params["max_reference_rows"], random_state=params["seed"])
+    # A DataFrame, or a Table read once for its sample (about max_reference_rows rows).
+    reference = sample_rows(train_set, params["max_reference_rows"], seed=params["seed"])
     return fit_detector(
         reference,
         preprocessor.feature_columns,

@@ -17,7 +17,9 @@ from torch import nn
 
 from kedro_mlops_kit import distributed
 from kedro_mlops_kit.preprocessor import Preprocessor
+from kedro_mlops_kit.schema import DataValidationError
 from kedro_mlops_kit.serving_model import ServingModule
+from kedro_mlops_kit.table import Table
 from kedro_mlops_kit.tasks import CLASSIFICATION
 from kedro_mlops_kit.training.device import resolve_device
 from kedro_mlops_kit.training.trainer import CHUNK_ROWS, LoopSettings, TrainingData, train_loop
@@ -35,15 +37,22 @@ def _encoded(frame: pd.DataFrame, preprocessor: Preprocessor) -> tuple[torch.Ten
 
 
 def to_training_data(
-    frame: pd.DataFrame, preprocessor: Preprocessor, chunk_rows: int = CHUNK_ROWS
+    frame: pd.DataFrame | Table, preprocessor: Preprocessor, chunk_rows: int = CHUNK_ROWS
 ) -> TrainingData:
     """Encode a split into network inputs and targets: at once, or chunk by chunk when large.
 
-    A split of more than ``chunk_rows`` rows keeps its raw rows and is encoded ``chunk_rows``
-    at a time whenever the loop reads it, so memory holds one encoded chunk, not the whole
-    one-hot matrix.
+    A split of more than ``chunk_rows`` rows keeps its raw rows (on disk, for a
+    :class:`~kedro_mlops_kit.table.Table`) and is encoded a chunk at a time whenever the loop
+    reads it, so memory holds one encoded chunk, not the whole split or its one-hot matrix.
     """
+    if len(frame) == 0:
+        raise DataValidationError(
+            "A split has no rows: add rows, or change data_processing.split so that train and "
+            "validation both get some."
+        )
     if len(frame) <= chunk_rows:
+        if isinstance(frame, Table):
+            frame = frame.to_pandas()
         x, y = _encoded(frame, preprocessor)
         return TrainingData(x=x, y=y)
     # Every chunk's targets are checked now: an unseen label must fail before training starts.
@@ -57,8 +66,8 @@ def to_training_data(
 
 def train(
     build_model: ModelFactory,
-    train_set: pd.DataFrame,
-    validation_set: pd.DataFrame,
+    train_set: pd.DataFrame | Table,
+    validation_set: pd.DataFrame | Table,
     preprocessor: Preprocessor,
     params: dict[str, Any],
 ) -> tuple[ServingModule, list[dict[str, float]]]:
@@ -69,7 +78,8 @@ def train(
 
     Args:
         build_model: The project's factory (``model.build_model``).
-        train_set: Training split (features + target).
+        train_set: Training split (features + target): a DataFrame, or a Table read a chunk at
+            a time.
         validation_set: Validation split used for early stopping.
         preprocessor: The preprocessing fitted on the training split.
         params: The ``training`` parameters: ``device``, ``epochs``, ``batch_size``,

@@ -13,6 +13,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from kedro_mlops_kit import distributed
 from kedro_mlops_kit.serving_model import ServingModule
+from kedro_mlops_kit.table import Table
 from kedro_mlops_kit.tasks import CLASSIFICATION, REGRESSION
 from kedro_mlops_kit.training.device import autocast, grad_scaler
 from kedro_mlops_kit.training.early_stopping import EarlyStopping
@@ -35,7 +36,8 @@ class TrainingData:
 
     Whole: ``x`` (preprocessed inputs) and ``y`` (class indices, long, for classification; the
     standardised target, float ``[n, 1]``, for regression). Chunked (large splits): ``frame``
-    holds the raw rows and ``encode`` turns a slice of it into ``(x, y)`` when it is read.
+    holds the raw rows (a :class:`~kedro_mlops_kit.table.Table` on disk, or a DataFrame) and
+    ``encode`` turns a chunk of it into ``(x, y)`` when it is read.
     """
 
     x: torch.Tensor | None = None
@@ -58,11 +60,30 @@ class TrainingData:
         if self.x is not None:
             yield self.x, self.y
             return
+        if isinstance(self.frame, Table):
+            yield from self._table_chunks(rng)
+            return
         starts = list(range(0, len(self.frame), self.chunk_rows))
         order = torch.randperm(len(starts), generator=rng).tolist() if rng else range(len(starts))
         for index in order:
             start = starts[index]
             yield self.encode(self.frame.iloc[start : start + self.chunk_rows])
+
+    def _table_chunks(
+        self, rng: torch.Generator | None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        # A Parquet split is read one row group at a time (in a random order when shuffling);
+        # a table readable only in order (CSV) is read in order.
+        table: Table = self.frame
+        count = table.num_chunks
+        if count is None:
+            parts = (part for part in table.chunks())
+        else:
+            order = torch.randperm(count, generator=rng).tolist() if rng else range(count)
+            parts = (table.chunk(index) for index in order)
+        for part in parts:
+            if len(part):
+                yield self.encode(part)
 
 
 @dataclass(frozen=True)

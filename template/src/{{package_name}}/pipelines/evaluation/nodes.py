@@ -17,6 +17,7 @@ from kedro_mlops_kit.evaluation.plots import (
 from kedro_mlops_kit.evaluation.promotion import register_model
 from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.serving_model import ServingModule
+from kedro_mlops_kit.table import Table
 from kedro_mlops_kit.tasks import CLASSIFICATION
 from kedro_mlops_kit.training.trainer import VALIDATION_METRIC
 from matplotlib.figure import Figure
@@ -35,14 +36,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def predict_test_set(model: ServingModule, test_set: pd.DataFrame) -> np.ndarray:
-    """Run the serving module on the raw test features."""
+def predict_test_set(model: ServingModule, test_set: Table | pd.DataFrame) -> np.ndarray:
+    """Run the serving module on the raw test features (a chunk at a time)."""
     return predict(model, test_set)
 
 
 def evaluate_model(
     model: ServingModule,
-    test_set: pd.DataFrame,
+    test_set: Table | pd.DataFrame,
     predictions: np.ndarray,
     preprocessor: Preprocessor,
 ) -> dict[str, float]:
@@ -74,7 +75,7 @@ def history_for_mlflow(
 
 def plot_test_diagnostics(
     model: ServingModule,
-    test_set: pd.DataFrame,
+    test_set: Table | pd.DataFrame,
     predictions: np.ndarray,
     preprocessor: Preprocessor,
 ) -> Figure:

@@ -7,14 +7,15 @@ from typing import Any
 import pandas as pd
 from kedro_mlops_kit.preprocessor import Preprocessor
 from kedro_mlops_kit.serving_model import ServingModule
+from kedro_mlops_kit.table import Table
 from kedro_mlops_kit.training.fit import train
 
 from ...model import build_model
 
 
 def train_model(
-    train_set: pd.DataFrame,
-    validation_set: pd.DataFrame,
+    train_set: Table | pd.DataFrame,
+    validation_set: Table | pd.DataFrame,
     preprocessor: Preprocessor,
     params: dict[str, Any],
 ) -> tuple[ServingModule, list[dict[str, float]]]:
@@ -24,7 +25,7 @@ def train_model(
     parallelism under ``torchrun`` (``make train NPROC=2``).
 
     Args:
-        train_set: Training split (features + target).
+        train_set: Training split (features + target), read a chunk at a time.
         validation_set: Validation split used for early stopping.
         preprocessor: The preprocessing fitted on the training split.
         params: The ``training`` parameters.
