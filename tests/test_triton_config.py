@@ -22,12 +22,18 @@ def test_config_parses_as_model_config(rendered, config_file):
     assert config.max_batch_size > 0
     assert config.HasField("dynamic_batching")
     assert config.version_policy.latest.num_versions == 2, "the previous version stays loaded"
-    # Nothing derived from the model: Triton auto-completes the tensors from each version's
-    # model.onnx and the feature names/labels travel inside it, so `make export` never has to
-    # rewrite this committed, team-owned file.
+    # Nothing derived from a model yet: `make export` declares the served inputs and output in
+    # the marked block (the plugin's tests check what it writes), the rest is the team's.
     assert not config.input
     assert not config.output
     assert not config.parameters
+    text = (
+        project / "serving" / "model_repository" / answers["model_name"] / config_file
+    ).read_text()
+    assert text.endswith(
+        "# >>> inputs and outputs of the served model: `make export` writes this block\n"
+        "# <<< end of inputs and outputs\n"
+    )
 
 
 def test_instance_kind_follows_accelerator(rendered):

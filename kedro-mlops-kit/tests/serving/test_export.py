@@ -62,13 +62,15 @@ def test_exported_repository_layout_and_numerics(exported_repo: Path, registry, 
             atol=ATOL,
             rtol=RTOL,
         )
-    config = read_config(model_dir / "config.pbtxt")
-    # Nothing derived from the model is written to configs: Triton reads the tensors from
-    # model.onnx, and the contract lives inside it.
-    assert not config.input
-    assert not config.output
-    assert not config.parameters
-    assert (model_dir / "configs" / "cpu.pbtxt").is_file()
+    # The configs export created declare the served inputs (one per raw column, in its wire
+    # type) and the output; class labels stay in model.onnx's contract.
+    signature = repository_contract(exported_repo, MODEL_NAME)
+    for path in (model_dir / "config.pbtxt", model_dir / "configs" / "cpu.pbtxt"):
+        config = read_config(path)
+        assert [t.name for t in config.input] == list(signature.feature_columns)
+        assert sorted(signature.feature_columns) == sorted(FEATURES)
+        assert [list(t.dims) for t in config.output] == [[signature.n_outputs]]
+        assert not config.parameters
 
 
 def test_contract_round_trips_awkward_names(exported_repo: Path, registry):
@@ -203,3 +205,19 @@ def test_regression_model_exports(tracking_uri, holdout, tmp_path):
         atol=ATOL,
         rtol=RTOL,
     )
+
+
+def test_a_model_with_other_tensors_replaces_the_declaration_and_older_versions(holdout, tmp_path):
+    repo = tmp_path / "repo"
+    export_module(tiny_model(seed=0), "m", 1, holdout, repo)
+    second = export_module(tiny_model(seed=1), "m", 2, holdout, repo)
+    assert second.removed_versions == [], "same inputs and outputs: v1 stays for rollback"
+    config = repo / "m" / "config.pbtxt"
+    outside = config.read_text().split("# >>>")[0]
+    # Another output width (a schema or task change): v1 and v2 cannot load under the new
+    # declaration, so they go; the team's part of the config is untouched.
+    third = export_module(tiny_model(seed=2, task="regression"), "m", 3, holdout, repo)
+    assert third.removed_versions == [1, 2]
+    assert sorted(p.name for p in (repo / "m").iterdir() if p.name.isdigit()) == ["3"]
+    assert [list(t.dims) for t in read_config(config).output] == [[1]]
+    assert config.read_text().split("# >>>")[0] == outside

@@ -6,8 +6,12 @@ from tritonclient.grpc import model_config_pb2 as mc
 from kedro_mlops_kit.serving.errors import ModelRepositoryError
 from kedro_mlops_kit.serving.model_config import (
     ModelSignature,
+    IO_BEGIN,
+    IO_END,
     config_paths,
+    declare_io,
     ensure_configs,
+    io_declaration,
     read_config,
     write_config,
 )
@@ -59,12 +63,44 @@ def test_new_model_dir_gets_production_and_cpu_configs(tmp_path: Path):
     assert prod.HasField("dynamic_batching")
     assert [g.kind for g in prod.instance_group] == [mc.ModelInstanceGroup.KIND_GPU]
     assert [g.kind for g in cpu.instance_group] == [mc.ModelInstanceGroup.KIND_CPU]
-    for config in (prod, cpu):
-        # Triton auto-completes inputs/outputs from model.onnx; the contract is in model.onnx.
+    for config, path in zip((prod, cpu), written, strict=True):
+        # Empty until the version is installed: then export declares its inputs in the block.
         assert not config.input
         assert not config.output
         assert not config.parameters
+        assert path.read_text().endswith(f"{IO_BEGIN}\n{IO_END}\n")
     assert written[0].read_text().startswith("# Triton config of tabular_mlp")
+
+
+def test_the_marked_block_declares_one_input_per_raw_column(tmp_path: Path):
+    path = tmp_path / "config.pbtxt"
+    path.write_text(USER_EDITED + f"{IO_BEGIN}\n{IO_END}\n# after\n")
+    assert declare_io(path, SIG) is True
+    config = read_config(path)
+    assert [(t.name, mc.DataType.Name(t.data_type), list(t.dims)) for t in config.input] == [
+        ("a, b", "TYPE_FP32", [1]),
+        ("café", "TYPE_STRING", [1]),
+        ("n", "TYPE_FP64", [1]),
+        ('q"d', "TYPE_BOOL", [1]),
+    ]
+    assert [(t.name, list(t.dims)) for t in config.output] == [("predictions", [3])]
+    text = path.read_text()
+    assert text.startswith(USER_EDITED) and text.endswith(f"{IO_END}\n# after\n")
+    assert declare_io(path, SIG) is False, "nothing to change the second time"
+    # Another model: the block is replaced, the rest untouched; checks ignore the old block.
+    other = ModelSignature(("n",), {"n": "FP32"}, 2, "classification", ("x", "y"))
+    ensure_configs(tmp_path, "tabular_mlp", other)
+    assert declare_io(path, other) is True
+    assert [t.name for t in read_config(path).input] == ["n"]
+    assert path.read_text().startswith(USER_EDITED)
+    assert io_declaration(other) in path.read_text()
+
+
+def test_a_config_without_markers_is_left_to_auto_complete(tmp_path: Path):
+    path = tmp_path / "config.pbtxt"
+    path.write_text(USER_EDITED)
+    assert declare_io(path, SIG) is False
+    assert path.read_text() == USER_EDITED
 
 
 def test_existing_configs_are_never_rewritten(tmp_path: Path):

@@ -3,11 +3,13 @@
 Command line: ``kedro serving export --holdout data/05_model_input/test.parquet``.
 Nothing is written unless ONNX Runtime reproduces the PyTorch outputs on the held-out rows. The
 serving contract (feature order, task, labels) goes into the ``model.onnx`` itself; existing
-Triton configs are checked, never rewritten (see :mod:`kedro_mlops_kit.serving.model_config`).
+Triton configs are checked, and only their marked inputs-and-outputs block is rewritten (see
+:mod:`kedro_mlops_kit.serving.model_config`).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +20,9 @@ import onnx
 import pandas as pd
 import torch
 
-from kedro_mlops_kit.serving.contract import ModelSignature, write_contract
+from kedro_mlops_kit.serving.contract import ModelSignature, read_contract, write_contract
 from kedro_mlops_kit.serving.errors import ModelRepositoryError
-from kedro_mlops_kit.serving.model_config import ensure_configs
+from kedro_mlops_kit.serving.model_config import declare_io, declares_io, ensure_configs
 from kedro_mlops_kit.serving.model_repository import (
     MODEL_FILE,
     install_version,
@@ -118,15 +120,24 @@ def install(
 ) -> ExportSummary:
     """Write a verified export into ``repository``; create its configs if it has none.
 
-    Existing configs are checked against the export before anything is written, and never
-    rewritten.
+    Existing configs are checked against the export before anything is written; then their
+    marked block is rewritten to declare this version's inputs and outputs, and other version
+    folders with other inputs (which Triton could not load under that declaration) are removed.
     """
     model = verified.model
     model_dir = Path(repository) / model.name
     configs = ensure_configs(model_dir, model.name, verified.signature)
     installed = install_version(model_dir, model.version, verified.onnx_path)
+    removed = []
+    if any(declares_io(path) for path in configs):
+        # Declared first: the new version loads under it at once; older ones with other
+        # inputs (a schema change) could not, and go.
+        for path in configs:
+            declare_io(path, verified.signature)
+        removed = _remove_other_inputs(model_dir, model.version, verified.signature)
     # Pruning comes last: it is the step that changes which version Triton serves by default.
-    removed = remove_versions_above(model_dir, model.version) if prune_newer else []
+    if prune_newer:
+        removed += remove_versions_above(model_dir, model.version)
     return ExportSummary(
         model_name=model.name,
         version=model.version,
@@ -140,6 +151,27 @@ def install(
         rtol=RTOL,
         removed_versions=removed,
     )
+
+
+def _remove_other_inputs(model_dir: Path, version: int, signature: ModelSignature) -> list[int]:
+    """Delete version folders whose inputs differ from ``signature``'s; return their numbers."""
+    removed = []
+    for number, folder in sorted(version_dirs(model_dir).items()):
+        if number == version:
+            continue
+        try:
+            theirs = read_contract(folder / MODEL_FILE)
+            same = (theirs.feature_columns, theirs.datatypes, theirs.n_outputs) == (
+                signature.feature_columns,
+                signature.datatypes,
+                signature.n_outputs,
+            )
+        except (ModelRepositoryError, OSError, ValueError):
+            same = False  # no readable contract: it cannot be checked against the declaration
+        if not same:
+            shutil.rmtree(folder)
+            removed.append(number)
+    return removed
 
 
 def export_version(

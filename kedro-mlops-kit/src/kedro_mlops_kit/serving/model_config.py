@@ -1,24 +1,27 @@
 """Triton ``config.pbtxt`` files of the model repository: read, create when missing, check.
 
-Design: export never writes a config that exists. ``config.pbtxt`` (production) and
-``configs/*.pbtxt`` (e.g. ``configs/cpu.pbtxt``) belong to the team: committed, commented and
-edited by hand (instance groups, batching, version policy). Nothing in them is derived from the
-exported model, so exporting a new model leaves them byte-identical:
+Design: ``config.pbtxt`` (production) and ``configs/*.pbtxt`` (e.g. ``configs/cpu.pbtxt``)
+belong to the team: committed, commented and edited by hand (instance groups, batching,
+version policy). Export never touches them, except for one marked block:
 
-- They declare no ``input``/``output`` blocks. Triton's auto-complete reads the tensor names,
-  data types and dims of each version from its ``model.onnx`` (the official onnxruntime backend
-  does it natively; the local stand-in implements ``auto_complete_config``). A model with more
-  features therefore needs no config change, and the server still rejects a request of the
-  wrong width, because the completed config carries the model's exact dims. (A committed
-  ``dims: [ -1 ]`` would not work: the official backend refuses a variable config dim for a
-  fixed model dim.)
-- They carry no feature names or class labels: those travel as JSON inside ``model.onnx``
+- Between ``IO_BEGIN`` and ``IO_END``, export declares the served version's inputs (one per
+  raw column, named by it: ``TYPE_FP32``, ``TYPE_FP64``, ``TYPE_BOOL`` or ``TYPE_STRING``,
+  ``dims: [ 1 ]``) and its ``predictions`` output, read from the exported model's contract. The
+  config then documents the served API and Triton checks every version against it. Older
+  version folders whose inputs differ (a schema change) are removed in the same export, since
+  Triton could not load them under the new declaration; they are build outputs, re-created from
+  the registry by ``export`` or ``rollback``. Everything outside the block stays byte-identical.
+- A config without the markers declares nothing (or what the team wrote): Triton's
+  auto-complete reads each version's tensors from its ``model.onnx`` (the official onnxruntime
+  backend natively; the local stand-in implements ``auto_complete_config``), and export only
+  checks declared blocks against the model.
+- Feature names and class labels travel as JSON inside ``model.onnx``
   (:mod:`kedro_mlops_kit.serving.contract`), one contract per version.
 
 Export creates the two configs only in a folder that has none (a fresh repository, tests), and
 otherwise *checks* them before anything is written: a config whose ``name`` is another model,
-or that still pins ``features``/``predictions`` dims that disagree with the model (v0.2
-projects did), fails the export with the fix in the message.
+or whose input/output blocks outside the marked block disagree with the model, fails the export
+with the fix in the message.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from kedro_mlops_kit.serving.contract import ModelSignature
 from kedro_mlops_kit.serving.errors import ModelRepositoryError
 
 __all__ = [
+    "IO_BEGIN",
+    "IO_END",
     "CONFIG_DIR",
     "CONFIG_FILE",
     "CPU_CONFIG_NAME",
@@ -40,6 +45,9 @@ __all__ = [
     "OUTPUT_NAME",
     "ModelSignature",
     "check_config",
+    "declare_io",
+    "declares_io",
+    "io_declaration",
     "config_paths",
     "default_config",
     "ensure_configs",
@@ -54,26 +62,84 @@ CPU_CONFIG_NAME = "cpu"
 OUTPUT_NAME = "predictions"
 DEFAULT_MAX_BATCH_SIZE = 256
 
+IO_BEGIN = "# >>> inputs and outputs of the served model: `make export` writes this block"
+IO_END = "# <<< end of inputs and outputs"
 _HEADER = (
     "# Triton config of {name}, created by `kedro serving export` because none existed.\n"
-    "# Yours to edit and commit: export never rewrites it. Inputs and outputs are not listed on\n"
-    "# purpose: Triton reads them from each version's model.onnx (auto-complete).\n"
+    "# Yours to edit and commit: export rewrites only the marked inputs-and-outputs block.\n"
 )
+_TRITON_TYPES = {"FP32": mc.TYPE_FP32, "FP64": mc.TYPE_FP64, "BOOL": mc.TYPE_BOOL}
 
 
-def read_config(path: Path) -> mc.ModelConfig:
-    """Parse a ``config.pbtxt`` file into a ``ModelConfig`` message."""
+def _managed(text: str) -> tuple[str, str, str] | None:
+    """Split ``text`` into (before, block, after) around the markers; None without them."""
+    start, end = text.find(IO_BEGIN), text.find(IO_END)
+    if start < 0 or end < start:
+        return None
+    body = start + len(IO_BEGIN)
+    return text[:body], text[body:end], text[end:]
+
+
+def io_declaration(signature: ModelSignature) -> str:
+    """Return the ``input``/``output`` blocks of ``signature`` in protobuf text format."""
+    config = mc.ModelConfig()
+    for column in signature.feature_columns:
+        datatype = _TRITON_TYPES.get(signature.datatypes[column], mc.TYPE_STRING)
+        config.input.add(name=column, data_type=datatype, dims=[1])
+    config.output.add(name=OUTPUT_NAME, data_type=mc.TYPE_FP32, dims=[signature.n_outputs])
+    return text_format.MessageToString(config)
+
+
+def declares_io(path: Path) -> bool:
+    """Whether the config at ``path`` has the marked block export writes."""
+    return _managed(Path(path).read_text(encoding="utf-8")) is not None
+
+
+def declare_io(path: Path, signature: ModelSignature) -> bool:
+    """Write ``signature``'s inputs and outputs into the marked block of the config at ``path``.
+
+    Returns whether the file changed: False when it has no markers (auto-complete) or already
+    declares exactly these tensors.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    parts = _managed(text)
+    if parts is None:
+        return False
+    before, block, after = parts
+    wanted = "\n" + io_declaration(signature)
+    if block == wanted:
+        return False
+    atomic_write_text(Path(path), before + wanted + after)
+    return True
+
+
+def read_config(path: Path, *, without_managed_io: bool = False) -> mc.ModelConfig:
+    """Parse a ``config.pbtxt`` file into a ``ModelConfig`` message.
+
+    With ``without_managed_io``, the marked block export writes is left out (it is about to be
+    rewritten for the model being exported).
+    """
     try:
-        return text_format.Parse(Path(path).read_text(encoding="utf-8"), mc.ModelConfig())
+        text = Path(path).read_text(encoding="utf-8")
+        parts = _managed(text) if without_managed_io else None
+        if parts is not None:
+            text = parts[0] + "\n" + parts[2]
+        return text_format.Parse(text, mc.ModelConfig())
     except FileNotFoundError as exc:
         raise ModelRepositoryError(f"Triton model config not found: {path}") from exc
     except text_format.ParseError as exc:
         raise ModelRepositoryError(f"Invalid Triton model config {path}: {exc}") from exc
 
 
-def write_config(config: mc.ModelConfig, path: Path, header: str = "") -> None:
-    """Serialise ``config`` to ``path`` in protobuf text format, atomically."""
-    atomic_write_text(Path(path), header + text_format.MessageToString(config))
+def write_config(
+    config: mc.ModelConfig, path: Path, header: str = "", *, managed_io: bool = False
+) -> None:
+    """Serialise ``config`` to ``path`` in protobuf text format, atomically.
+
+    With ``managed_io``, an empty marked block follows, for export to declare the inputs in.
+    """
+    block = f"{IO_BEGIN}\n{IO_END}\n" if managed_io else ""
+    atomic_write_text(Path(path), header + text_format.MessageToString(config) + block)
 
 
 def config_paths(model_dir: Path) -> list[Path]:
@@ -93,7 +159,7 @@ def default_config(
 
     Two versions stay loaded (``latest { num_versions: 2 }``) so that the previous version can
     still be addressed explicitly while the newest one is the default target. Inputs and
-    outputs are left to Triton's auto-complete (see the module docstring).
+    outputs go in the marked block export writes (see the module docstring).
     """
     config = mc.ModelConfig(name=model_name, backend="onnxruntime", max_batch_size=max_batch_size)
     config.version_policy.latest.num_versions = 2
@@ -148,8 +214,11 @@ def _check_tensor(path: Path, tensors, name: str, width: int) -> None:
 
 
 def check_config(path: Path, model_name: str, signature: ModelSignature) -> mc.ModelConfig:
-    """Raise ``ModelRepositoryError`` if the config at ``path`` cannot serve ``signature``."""
-    config = read_config(path)
+    """Raise ``ModelRepositoryError`` if the config at ``path`` cannot serve ``signature``.
+
+    The marked block is not checked: export rewrites it for ``signature``.
+    """
+    config = read_config(path, without_managed_io=True)
     if config.name and config.name != model_name:
         raise ModelRepositoryError(
             f"{path}: name {config.name!r} does not match model folder {model_name!r}; set "
@@ -163,7 +232,8 @@ def check_config(path: Path, model_name: str, signature: ModelSignature) -> mc.M
 def ensure_configs(model_dir: Path, model_name: str, signature: ModelSignature) -> list[Path]:
     """Create missing configs of ``model_dir`` and check every config against ``signature``.
 
-    Existing files are only read, never written. Returns every config path of the model.
+    Existing files are only read here (:func:`declare_io` writes their marked block once the
+    version is installed). Returns every config path of the model.
     """
     model_dir = Path(model_dir)
     production = model_dir / CONFIG_FILE
@@ -174,18 +244,19 @@ def ensure_configs(model_dir: Path, model_name: str, signature: ModelSignature) 
         check_config(path, model_name, signature)
     header = _HEADER.format(name=model_name)
     if not production.exists():
-        write_config(default_config(model_name), production, header)
+        write_config(default_config(model_name), production, header, managed_io=True)
     if not cpu.exists():
         # The CPU variant mirrors the production config except for the device kind, so a
         # laptop or CI runner serves exactly what production serves.
-        cpu_config = read_config(production)
+        cpu_config = read_config(production, without_managed_io=True)
         for group in cpu_config.instance_group:
             group.kind = mc.ModelInstanceGroup.KIND_CPU
             del group.gpus[:]
-        write_config(cpu_config, cpu, header)
+        managed = _managed(production.read_text(encoding="utf-8")) is not None
+        write_config(cpu_config, cpu, header, managed_io=managed)
     return config_paths(model_dir)
 
 
 def max_batch_size(model_dir: Path) -> int:
     """Return ``max_batch_size`` of the production config of ``model_dir``."""
-    return read_config(Path(model_dir) / CONFIG_FILE).max_batch_size
+    return read_config(Path(model_dir) / CONFIG_FILE, without_managed_io=True).max_batch_size
