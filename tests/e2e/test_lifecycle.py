@@ -130,6 +130,11 @@ def test_regression_profile_tests_and_lifecycle(regression_project):
     assert state["champion"] == state["versions"][-1]
     assert {"test.rmse", "test.r2"} <= set(state["metrics"])
     assert state["tags"]["task"] == "regression"
+    # The scale benchmark's target, on a small table (the 1M/10M figures are in CHANGELOG.md).
+    regression_project.make("bench-scale", "SCALE_ROWS=3000")
+    report = (regression_project.path / "data/08_reporting/scale_benchmark.md").read_text()
+    for stage in ("data_processing", "training", "evaluation"):
+        assert f"| 3,000 | {stage} |" in report, report
 
 
 TRAINED_MODULES = """

@@ -6,4 +6,4 @@ local Triton runner and client, rollback, benchmarks and the drift job. Its comm
 project commands (``kedro serving ...``, ``kedro drift ...``, ``kedro data ...``).
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
