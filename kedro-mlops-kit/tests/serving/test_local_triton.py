@@ -197,7 +197,13 @@ def test_serve_stops_tritonserver_on_signal(
         server_pid = servers[0]
         assert _session_members(server_pid), "tritonserver runs in a session of its own"
         runner.send_signal(signum)
-        code = runner.wait(timeout=60)
+        try:
+            code = runner.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            # Seen once in CI (SIGHUP, a loaded host): keep what serve said for the diagnosis.
+            pytest.fail(
+                f"serve did not stop within 60 s of {signum.name}:\n{log.read_text()[-4000:]}"
+            )
         assert _session_members(server_pid) == [], "tritonserver (or a stub) outlived serve"
         assert not [p for p, port in ports.items() if _listening(port)], "ports still bound"
         assert code == exit_code, log.read_text()[-3000:]

@@ -5,9 +5,9 @@ from tritonclient.grpc import model_config_pb2 as mc
 
 from kedro_mlops_kit.serving.errors import ModelRepositoryError
 from kedro_mlops_kit.serving.model_config import (
-    ModelSignature,
     IO_BEGIN,
     IO_END,
+    ModelSignature,
     config_paths,
     declare_io,
     ensure_configs,
