@@ -10,6 +10,7 @@ the updated project still passes its own tests and runs its DVC pipeline.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import copier
@@ -190,10 +191,33 @@ def make_team_edits(project: Path, package: str, before_plugin: bool) -> str:
     return detector_nodes.relative_to(project).as_posix()
 
 
+def released_kit_source(project: Project, template: Path) -> dict[str, str]:
+    """KIT_SOURCE for `make install` before the update: the plugin release the project pins.
+
+    The working tree's plugin is the next version; a project of an earlier release pins its
+    own (``kedro-mlops-kit==X``), so it installs the plugin from the template's ``vX`` tag.
+    """
+    pinned = re.search(
+        r"kedro-mlops-kit\[?[^=\]]*\]?==([0-9.]+)", (project.path / "pyproject.toml").read_text()
+    )
+    if not pinned:
+        return {}
+    source = project.path.parent / f"kedro-mlops-kit-{pinned.group(1)}"
+    if not source.is_dir():
+        source.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(template), "archive", f"v{pinned.group(1)}", "kedro-mlops-kit"],
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
+    return {"KIT_SOURCE": str(source / "kedro-mlops-kit")}
+
+
 def update(project: Project, template: Path) -> None:
     """Update to the template's HEAD: with the project's own target where it has one."""
     if "TEMPLATE_VERSION" in (project.path / "Makefile").read_text():
-        project.make("install")
+        project.make("install", env=released_kit_source(project, template))
         project.make("update-template", "TEMPLATE_VERSION=HEAD", "COPIER_UPDATE_FLAGS=--defaults")
         return
     copier.run_update(

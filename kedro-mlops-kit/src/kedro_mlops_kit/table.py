@@ -1,7 +1,8 @@
 """Tables read a chunk at a time, so that no stage holds a whole large table in memory.
 
-The project's catalog loads its raw data and its splits as a :class:`Table` (through
-:class:`TableDataset`): a handle on a Parquet or CSV file that yields pandas chunks. Parquet
+The project's catalog loads its raw data and its splits through :class:`TableDataset`: a
+table larger than one chunk comes as a :class:`Table`, a handle on a Parquet or CSV file that
+yields pandas chunks (a smaller one simply as a DataFrame). Parquet
 splits are written in row groups of ``chunk_rows`` rows, and a row group is read back on its
 own, so training can visit chunks in a random order. Every function of the kit that takes a
 table accepts a pandas DataFrame as well (tests, notebooks, small data), so ``len(table)``,
@@ -283,12 +284,13 @@ def write_parquet(chunks: Iterator[pd.DataFrame], path: Path, chunk_rows: int = 
     return rows
 
 
-class TableDataset(AbstractDataset[pd.DataFrame | Table, Table]):
+class TableDataset(AbstractDataset[pd.DataFrame | Table, pd.DataFrame | Table]):
     """Kedro dataset of a table read in chunks: ``.parquet`` (read and written) or ``.csv``.
 
-    ``load`` returns a :class:`Table` (nothing is read yet); ``save`` takes a DataFrame or a
-    :class:`Table` and writes Parquet row groups of ``chunk_rows`` rows, one chunk in memory at
-    a time. Catalog entry::
+    ``load`` returns a :class:`Table` (nothing is read yet), or a pandas DataFrame when the file
+    fits in one chunk, so that nodes written for DataFrames keep working on tables of ordinary
+    size; ``save`` takes a DataFrame or a :class:`Table` and writes Parquet row groups of
+    ``chunk_rows`` rows, one chunk in memory at a time. Catalog entry::
 
         train_set:
           type: kedro_mlops_kit.table.TableDataset
@@ -313,12 +315,14 @@ class TableDataset(AbstractDataset[pd.DataFrame | Table, Table]):
                 "Convert the file, or use another Kedro dataset type for it."
             )
 
-    def _load(self) -> Table:
+    def _load(self) -> pd.DataFrame | Table:
         if not self._filepath.is_file():
             raise DatasetError(f"{self._filepath} does not exist.")
         if self._filepath.suffix.lower() == ".csv":
-            return CsvTable(self._filepath, self._chunk_rows, self._load_args)
-        return ParquetTable(self._filepath)
+            table: Table = CsvTable(self._filepath, self._chunk_rows, self._load_args)
+        else:
+            table = ParquetTable(self._filepath)
+        return table.to_pandas() if table.fits_in_one_chunk() else table
 
     def _save(self, data: pd.DataFrame | Table) -> None:
         if self._filepath.suffix.lower() == ".csv":

@@ -62,6 +62,15 @@ def test_a_csv_table_is_read_in_order(frame, tmp_path):
         TableDataset(str(path)).save(frame)
 
 
+def test_a_file_of_one_chunk_loads_as_a_dataframe(frame, tmp_path):
+    """Team code written for DataFrames keeps working on tables of ordinary size."""
+    loaded = _saved(frame, tmp_path / "small.parquet", chunk_rows=1000)
+    assert isinstance(loaded, pd.DataFrame)
+    pd.testing.assert_frame_equal(loaded, frame, check_dtype=False)
+    frame.to_csv(tmp_path / "small.csv", index=False)
+    assert isinstance(TableDataset(str(tmp_path / "small.csv")).load(), pd.DataFrame)
+
+
 def test_the_dataset_refuses_other_files_and_a_failed_save_keeps_the_old_file(frame, tmp_path):
     with pytest.raises(DatasetError, match=r"\.parquet and \.csv"):
         TableDataset(str(tmp_path / "raw.xlsx"))
