@@ -252,12 +252,19 @@ def _arrow_schema(frame: pd.DataFrame) -> pa.Schema:
     return schema
 
 
-def write_parquet(chunks: Iterator[pd.DataFrame], path: Path, chunk_rows: int = CHUNK_ROWS) -> int:
+def write_parquet(
+    chunks: Iterator[pd.DataFrame],
+    path: Path,
+    chunk_rows: int = CHUNK_ROWS,
+    writer_args: dict[str, Any] | None = None,
+) -> int:
     """Write ``chunks`` to ``path`` in row groups of at most ``chunk_rows``; return the rows.
 
-    The file appears only when complete (written next to it, then renamed), so a failure
-    leaves the previous version in place.
+    ``writer_args`` go to ``pyarrow.parquet.ParquetWriter`` (``compression: gzip``, ...). The
+    file appears only when complete (written next to it, then renamed), so a failure leaves
+    the previous version in place.
     """
+    writer_args = dict(writer_args or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     writer, rows, columns = None, 0, None
@@ -267,12 +274,13 @@ def write_parquet(chunks: Iterator[pd.DataFrame], path: Path, chunk_rows: int = 
             if chunk.empty:
                 continue
             if writer is None:
-                writer = pq.ParquetWriter(partial, _arrow_schema(chunk))
+                writer = pq.ParquetWriter(partial, _arrow_schema(chunk), **writer_args)
             table = pa.Table.from_pandas(chunk, schema=writer.schema, preserve_index=False)
             writer.write_table(table, row_group_size=chunk_rows)
             rows += len(chunk)
         if writer is None:  # no rows: still a file, with the columns
-            pq.write_table(pa.Table.from_pandas(pd.DataFrame(columns=columns or [])), partial)
+            empty = pa.Table.from_pandas(pd.DataFrame(columns=columns or []))
+            pq.write_table(empty, partial, **writer_args)
     except BaseException:
         if writer is not None:
             writer.close()
@@ -302,12 +310,18 @@ class TableDataset(AbstractDataset[pd.DataFrame | Table, pd.DataFrame | Table]):
         filepath: str,
         chunk_rows: int = CHUNK_ROWS,
         load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        """Point at ``filepath``; ``load_args`` go to ``pandas.read_csv`` for CSV files."""
+        """Point at ``filepath``.
+
+        ``load_args`` go to ``pandas.read_csv`` (CSV files); ``save_args`` to
+        ``pyarrow.parquet.ParquetWriter`` (e.g. ``{compression: gzip}``).
+        """
         self._filepath = Path(filepath)
         self._chunk_rows = int(chunk_rows)
         self._load_args = dict(load_args or {})
+        self._save_args = dict(save_args or {})
         self.metadata = metadata
         if self._filepath.suffix.lower() not in {".parquet", ".pq", ".csv"}:
             raise DatasetError(
@@ -329,7 +343,18 @@ class TableDataset(AbstractDataset[pd.DataFrame | Table, pd.DataFrame | Table]):
             raise DatasetError(
                 f"TableDataset writes Parquet only; give {self._filepath} a .parquet name."
             )
-        write_parquet(iter_chunks(data, self._chunk_rows), self._filepath, self._chunk_rows)
+        try:
+            write_parquet(
+                iter_chunks(data, self._chunk_rows),
+                self._filepath,
+                self._chunk_rows,
+                self._save_args,
+            )
+        except TypeError as error:
+            raise DatasetError(
+                f"{self._filepath}: save_args {self._save_args} are not options of "
+                f"pyarrow.parquet.ParquetWriter ({error}); see its documentation."
+            ) from error
 
     def _exists(self) -> bool:
         return self._filepath.is_file()

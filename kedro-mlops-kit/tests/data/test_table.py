@@ -71,6 +71,17 @@ def test_a_file_of_one_chunk_loads_as_a_dataframe(frame, tmp_path):
     assert isinstance(TableDataset(str(tmp_path / "small.csv")).load(), pd.DataFrame)
 
 
+def test_save_args_reach_the_parquet_writer(frame, tmp_path):
+    path = tmp_path / "train.parquet"
+    TableDataset(str(path), chunk_rows=25, save_args={"compression": "gzip"}).save(frame)
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "GZIP"
+    with pytest.raises(DatasetError, match="not options of pyarrow.parquet.ParquetWriter"):
+        TableDataset(str(path), save_args={"compresion": "gzip"}).save(frame)
+    assert len(ParquetTable(path)) == 120, "the refused save left the file as it was"
+
+
 def test_the_dataset_refuses_other_files_and_a_failed_save_keeps_the_old_file(frame, tmp_path):
     with pytest.raises(DatasetError, match=r"\.parquet and \.csv"):
         TableDataset(str(tmp_path / "raw.xlsx"))
