@@ -9,6 +9,7 @@ the team's own embedding network (conftest.py). The rollback test runs on the de
 from __future__ import annotations
 
 import csv
+import json
 import signal
 import subprocess
 import time
@@ -208,6 +209,44 @@ def test_malformed_request_is_refused_and_server_stays_ready(served):
     assert status == 400, body
     assert "missing required input" in body["error"] or "expected" in body["error"], body
     assert http_json(f"{served.base}/v2/health/ready")[0] == 200
+
+
+# The true targets of the rows WRITE_ROWS sent, as ground truth arrives later: half of them,
+# one id never scored, one row still unlabelled.
+WRITE_LABELS = """
+import json, pandas as pd
+from kedro_mlops_kit.schema import load_schema
+target = load_schema().target
+truth = pd.read_csv("data/01_raw/dataset.csv").sample(40, random_state=3)[target].tolist()
+scored = pd.concat(pd.read_parquet(p) for p in sorted(
+    __import__("pathlib").Path("data/10_production/scored").glob("*.parquet")))
+ids = scored["row_id"].tolist()
+labels = pd.DataFrame({{"row_id": [*ids[:20], "never-scored"], target: [*truth[:20], truth[0]]}})
+labels.loc[19, target] = None
+labels.to_csv("{path}", index=False)
+print(json.dumps({{"ids": len(ids), "versions": sorted(set(scored["model_version"].astype(str)))}}))
+"""
+
+
+def test_score_feedback_and_performance_record_production(served):
+    """`make score`, `make feedback`, `make performance`: answers, late truth, the verdict."""
+    project, env = served.project, served.env()
+    project.make("score", f"BATCH={rows_file(project)}", env=env)
+    labels = project.path.parent / "labels.csv"
+    scored = project.run_python(WRITE_LABELS.format(path=labels))
+    assert scored["ids"] == 40 and scored["versions"] == [str(max(served.versions(), key=int))]
+    assert (project.path / "data" / "10_production.dvc").is_file(), "versioned by DVC"
+    result = project.make("feedback", f"LABELS={labels}", env=env)
+    assert "1 id(s) were never scored" in result.stderr
+    assert '"rows_recorded": 19' in result.stdout and '"rows_without_label": 1' in result.stdout
+    # Scoring the same batch twice would record it twice: refused.
+    again = project.make("score", f"BATCH={rows_file(project)}", env=env, check=False)
+    assert again.returncode != 0 and "scored already" in again.stderr
+    project.make("performance", env=env)
+    report = json.loads((project.path / "data/08_reporting/performance_report.json").read_text())
+    assert [batch["rows"] for batch in report["batches"]] == [19]
+    assert report["champion"]["metrics"], "the champion's test metrics beside production's"
+    assert (project.path / "data/08_reporting/performance_report.png").stat().st_size > 5000
 
 
 @pytest.mark.parametrize("served", PROJECTS[:1], indirect=True)

@@ -1,4 +1,6 @@
-"""Kedro project commands of the plugin: ``kedro serving``, ``drift``, ``data`` and ``kit``.
+"""Kedro project commands of the plugin: ``kedro serving``, ``drift``, ``production``, ...
+
+The groups: ``serving``, ``drift``, ``production``, ``data`` and ``kit``.
 
 Kedro finds ``commands`` through the ``kedro.project_commands`` entry point (as kedro-mlflow
 does) and adds its groups to the ``kedro`` command of every project that installs the plugin.
@@ -11,6 +13,7 @@ import click
 
 from kedro_mlops_kit.data.cli import data
 from kedro_mlops_kit.drift.cli import drift
+from kedro_mlops_kit.production.cli import production
 from kedro_mlops_kit.serving.cli import serving
 
 
@@ -64,4 +67,5 @@ def code_deps(output: str) -> None:
 commands.add_command(kit)
 commands.add_command(data)
 commands.add_command(drift)
+commands.add_command(production)
 commands.add_command(serving)

@@ -191,16 +191,22 @@ def send_request(request: TriggerRequest, timeout_s: float = 30.0) -> dict[str, 
 def trigger_retraining(report_path: Path, dry_run: bool = False, timeout_s: float = 30.0) -> int:
     """Trigger retraining if the report at ``report_path`` shows drift; return the exit code.
 
+    The report is a drift report (``is_drift``) or a performance report (``is_degraded``,
+    whose ``reason`` becomes the pipeline's RETRAIN_REASON).
+
     Prints what was done, or the error on stderr (``kedro drift trigger``).
     """
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
-        is_drift = report["is_drift"]
+        # A drift report says is_drift; a performance report says is_degraded and its reason.
+        performance = "is_degraded" in report
+        needed = report["is_degraded"] if performance else report["is_drift"]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        print(f"error: cannot read drift report {str(report_path)!r}: {error}", file=sys.stderr)
+        print(f"error: cannot read report {str(report_path)!r}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not is_drift:
-        print("No drift in report; retraining not triggered.")
+    if not needed:
+        kind = "degradation" if performance else "drift"
+        print(f"No {kind} in report; retraining not triggered.")
         return EXIT_OK
     try:
         settings = TriggerSettings.from_env()
@@ -208,7 +214,8 @@ def trigger_retraining(report_path: Path, dry_run: bool = False, timeout_s: floa
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    request = build_request(settings, retrain_reason(report))
+    reason = str(report["reason"])[:_REASON_MAX_CHARS] if performance else retrain_reason(report)
+    request = build_request(settings, reason)
     if dry_run:
         print("Dry run, not sent:\n" + request.describe())
         return EXIT_OK

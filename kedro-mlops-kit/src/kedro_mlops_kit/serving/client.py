@@ -247,16 +247,26 @@ class TritonClient:
         Inputs larger than the model's max_batch_size are sent in consecutive chunks, because
         Triton rejects a request above that limit.
         """
+        return self.predict_with_versions(rows)[0]
+
+    def predict_with_versions(
+        self, rows: pd.DataFrame | Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`predict`, plus the model version that answered each row (as Triton says).
+
+        Chunks of one call may be answered by different versions while a new one rolls out.
+        """
         inputs = self.prepare(rows)
         n_rows = len(next(iter(inputs.values())))
         limit = self.info().max_batch_size or n_rows
-        parts = [
-            self._infer({c: v[i : i + limit] for c, v in inputs.items()})
-            for i in range(0, n_rows, limit)
-        ]
-        return np.concatenate(parts)
+        parts, versions = [], []
+        for i in range(0, n_rows, limit):
+            outputs, version = self._infer({c: v[i : i + limit] for c, v in inputs.items()})
+            parts.append(outputs)
+            versions.append(np.full(len(outputs), version, dtype=object))
+        return np.concatenate(parts), np.concatenate(versions)
 
-    def _infer(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    def _infer(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, str]:
         datatypes = self.info().datatypes
         infer_inputs = []
         for name, values in inputs.items():
@@ -275,7 +285,14 @@ class TritonClient:
             raise InferenceError(f"Triton rejected the request: {exc.message()}") from exc
         except (ConnectionError, OSError) as exc:
             raise self._no_server(exc) from None
-        return result.as_numpy(OUTPUT_NAME)
+        response = result.get_response()
+        # HTTP answers a dict, gRPC a protobuf message; both carry the version that answered.
+        version = (
+            response.get("model_version", "")
+            if isinstance(response, dict)
+            else getattr(response, "model_version", "")
+        )
+        return result.as_numpy(OUTPUT_NAME), str(version)
 
 
 # The kind whose wire form each served data type is (see kedro_mlops_kit.features).

@@ -1,0 +1,1 @@
+"""Production records: scored batches, ground truth that comes back, performance monitoring."""
