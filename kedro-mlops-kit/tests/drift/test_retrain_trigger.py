@@ -186,10 +186,14 @@ def test_bad_report_is_exit_2(tmp_path):
     path.write_text("{not json")
     result = _trigger("--report", str(path))
     assert result.exit_code == 2
-    assert "cannot read drift report" in result.stderr
+    assert "cannot read report" in result.stderr
     missing = _trigger("--report", str(tmp_path / "absent.json"))
     assert missing.exit_code == 2
     assert "absent.json" in missing.stderr
+    path.write_text('{"detector": "ks"}')
+    other = _trigger("--report", str(path))
+    assert other.exit_code == 2
+    assert "neither a drift report (is_drift) nor a performance report" in other.stderr
 
 
 def test_missing_setting_is_exit_2(tmp_path, monkeypatch):

@@ -201,7 +201,14 @@ def trigger_retraining(report_path: Path, dry_run: bool = False, timeout_s: floa
         # A drift report says is_drift; a performance report says is_degraded and its reason.
         performance = "is_degraded" in report
         needed = report["is_degraded"] if performance else report["is_drift"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except KeyError:
+        print(
+            f"error: {str(report_path)!r} is neither a drift report (is_drift) nor a "
+            "performance report (is_degraded)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    except (OSError, ValueError, TypeError) as error:
         print(f"error: cannot read report {str(report_path)!r}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not needed:
