@@ -188,6 +188,27 @@ def send_request(request: TriggerRequest, timeout_s: float = 30.0) -> dict[str, 
         return {"raw": raw.decode("utf-8", errors="replace")}
 
 
+def _read_report(path: Path) -> tuple[dict[str, Any], bool, bool]:
+    """Return the report, whether it is a performance report, and whether retraining is due.
+
+    A drift report says ``is_drift``; a performance report ``is_degraded`` and its ``reason``.
+
+    Raises:
+        ValueError: The file cannot be read, or is neither kind of report.
+    """
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read report {str(path)!r}: {error}") from None
+    if not isinstance(report, dict) or not ({"is_drift", "is_degraded"} & set(report)):
+        raise ValueError(
+            f"{str(path)!r} is neither a drift report (is_drift) nor a performance report "
+            "(is_degraded)"
+        )
+    performance = "is_degraded" in report
+    return report, performance, bool(report["is_degraded" if performance else "is_drift"])
+
+
 def trigger_retraining(report_path: Path, dry_run: bool = False, timeout_s: float = 30.0) -> int:
     """Trigger retraining if the report at ``report_path`` shows drift; return the exit code.
 
@@ -197,19 +218,9 @@ def trigger_retraining(report_path: Path, dry_run: bool = False, timeout_s: floa
     Prints what was done, or the error on stderr (``kedro drift trigger``).
     """
     try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-        # A drift report says is_drift; a performance report says is_degraded and its reason.
-        performance = "is_degraded" in report
-        needed = report["is_degraded"] if performance else report["is_drift"]
-    except KeyError:
-        print(
-            f"error: {str(report_path)!r} is neither a drift report (is_drift) nor a "
-            "performance report (is_degraded)",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
-    except (OSError, ValueError, TypeError) as error:
-        print(f"error: cannot read report {str(report_path)!r}: {error}", file=sys.stderr)
+        report, performance, needed = _read_report(report_path)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not needed:
         kind = "degradation" if performance else "drift"
