@@ -180,7 +180,10 @@ def test_serve_stops_tritonserver_on_signal(
     ports = {name: free_port() for name in ("HTTP", "GRPC", "METRICS")}
     env = dict(os.environ, **{f"TRITON_{k}_PORT": str(v) for k, v in ports.items()})
     log = tmp_path / "serve.log"
+    # A suite started under `nohup` passes SIGHUP on as ignored, and serve rightly keeps an
+    # ignored SIGHUP ignored: the child restores the default first, as from a terminal.
     command = (
+        "import signal; signal.signal(signal.SIGHUP, signal.SIG_DFL); "
         "from kedro_mlops_kit.serving.cli import serving; "
         f"serving(['serve', '--model-repository', {str(exported_repo)!r}, "
         f"'--work-dir', {str(triton_work_dir)!r}, '--poll-seconds', '0'])"
