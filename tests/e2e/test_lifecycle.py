@@ -79,8 +79,14 @@ def test_repro_trains_tracks_and_registers(project):
     assert state["champion"] == 1, "a model that passes the gate on an empty registry is champion"
     assert {"test.accuracy", "test.f1_macro", "epoch.val_loss"} <= set(state["metrics"])
     assert any(key.startswith("training.") for key in state["params"])
-    assert {"git_commit", "data_md5", "promotion_reason"} <= set(state["tags"])
+    assert {"git_commit", "data_md5", "promotion_reason", "trigger", "promoted_by"} <= set(
+        state["tags"]
+    )
     assert {"plots", "preprocessing", "drift_detector"} <= set(state["artifacts"])
+    # The audit trail, as `make history` prints it: the one champion, trained by hand.
+    history = project.make("history").stdout
+    assert "| version | registered | f1_macro | trigger | promotion |" in history
+    assert "| 1 |" in history and "| manual |" in history
     reports = project.path / "data" / "08_reporting"
     for report in (
         "test_metrics.json",

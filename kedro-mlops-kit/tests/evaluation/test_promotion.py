@@ -13,7 +13,8 @@ import pytest
 import torch
 from mlflow import MlflowClient
 
-from kedro_mlops_kit.evaluation.promotion import promotion_decision, register_model
+from kedro_mlops_kit.evaluation.history import champion_lineage, lineage_table
+from kedro_mlops_kit.evaluation.promotion import audit_tags, promotion_decision, register_model
 from kedro_mlops_kit.evaluation.registry import Champion
 from kedro_mlops_kit.serving_model import ServingModule
 from tests.helpers import numeric_state
@@ -110,3 +111,33 @@ def test_changing_the_primary_metric_does_not_block_promotion(registry, model):
     record, _ = _register(model, {"f1": 0.95}, FAILED, F1)
     assert record["promoted"] is False
     assert _champion(registry) == second
+
+
+def test_audit_tags_say_why_and_who():
+    assert audit_tags({"RETRAIN_REASON": "ks drift on model 3: age"}) | {"promoted_by": ""} == {
+        "trigger": "retraining: ks drift on model 3: age",
+        "promoted_by": "",
+    }
+    ci = audit_tags({"CI_JOB_ID": "42", "GITLAB_USER_LOGIN": "ada", "CI_JOB_URL": "https://g/j/42"})
+    assert ci == {
+        "trigger": "manual",
+        "promoted_by": "GitLab job 42 (pipeline by ada) https://g/j/42",
+    }
+    assert "@" in audit_tags({})["promoted_by"]
+
+
+def test_history_follows_the_champions_back(registry, model, monkeypatch):
+    monkeypatch.setenv("RETRAIN_REASON", "performance: f1 0.5 below 0.8")
+    first, _ = _register(model, {"f1": 0.99}, PASSED, F1)
+    monkeypatch.delenv("RETRAIN_REASON")
+    _register(model, {"f1": 0.1}, PASSED, F1)  # not promoted: not in the lineage
+    monkeypatch.setenv("CI_JOB_ID", "7")
+    second, _ = _register(model, {"f1": 0.999}, PASSED, F1)
+    rows = champion_lineage(NAME, "f1")
+    assert [r["version"] for r in rows[:2]] == [second["version"], first["version"]]
+    assert rows[0]["promoted_by"].startswith("GitLab job 7") and rows[0]["trigger"] == "manual"
+    assert rows[1]["trigger"] == "retraining: performance: f1 0.5 below 0.8"
+    assert rows[0]["f1"] == pytest.approx(0.999)
+    table = lineage_table(rows, "f1")
+    assert table.splitlines()[0].startswith("| version | registered | f1 | trigger |")
+    assert f"| {second['version']} |" in table and "0.9990" in table

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +72,27 @@ def _active_run() -> Iterator[mlflow.ActiveRun]:
         return
     with mlflow.start_run() as started:
         yield started
+
+
+def audit_tags(env: dict[str, str] | None = None) -> dict[str, str]:
+    """Why this model was trained and who registered it: the run's audit tags.
+
+    ``trigger``: the retraining pipeline's ``RETRAIN_REASON`` (drift or degraded performance),
+    else ``manual``. ``promoted_by``: the GitLab job and its user inside CI, else
+    ``user@host``.
+    """
+    env = dict(os.environ if env is None else env)
+    reason = env.get("RETRAIN_REASON")
+    trigger = f"retraining: {reason}" if reason else "manual"
+    if env.get("CI_JOB_ID"):
+        who = f"GitLab job {env['CI_JOB_ID']}"
+        if env.get("GITLAB_USER_LOGIN"):
+            who += f" (pipeline by {env['GITLAB_USER_LOGIN']})"
+        if env.get("CI_JOB_URL"):
+            who += f" {env['CI_JOB_URL']}"
+    else:
+        who = f"{getpass.getuser()}@{socket.gethostname()}"
+    return {"trigger": trigger[:500], "promoted_by": who[:500]}
 
 
 def register_model(
@@ -145,12 +169,15 @@ def register_model(
         if promoted:
             promote(model_name, version)
         failures = gate_result["failures"]
+        audit = audit_tags()
         mlflow.set_tags(
             {
                 "promoted": str(promoted),
                 "promotion_reason": reason,
                 "gate_failures": "; ".join(failures) if failures else "none",
                 "registered_version": version,
+                "previous_champion": champion.version if champion else "none",
+                **audit,
             }
         )
         log = logger.info if promoted else logger.warning

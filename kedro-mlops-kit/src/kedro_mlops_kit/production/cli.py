@@ -3,6 +3,7 @@
 - ``score --batch PATH``: score a batch on the running server, record every answer.
 - ``feedback --labels PATH``: join late ground truth to the recorded answers.
 - ``performance``: metrics per labelled batch beside the champion's; degradation verdict.
+- ``history``: the champion's lineage, one row per promotion that led to it.
 
 Settings come from the project's parameters (``production``, ``data_processing``,
 ``evaluation``); errors name what is wrong and exit 2 (bad input) or 3 (server or registry).
@@ -185,3 +186,22 @@ def performance(output_dir: Path, no_mlflow: bool) -> None:
         log_report(report, config["model_name"])
     verdict = report["reason"] if report["is_degraded"] else "no degradation past the threshold"
     click.echo(f"{verdict}\n" + "\n".join(str(p) for p in paths))
+
+
+@production.command(name="history")
+@click.option("--limit", type=int, default=20, show_default=True, help="Most versions to show.")
+def history(limit: int) -> None:
+    """Print the champion's lineage: why each version was trained and promoted, on what."""
+    from mlflow.exceptions import MlflowException
+
+    from kedro_mlops_kit.evaluation.history import champion_lineage, lineage_table
+    from kedro_mlops_kit.registry import AliasNotFoundError
+
+    config = _settings()
+    try:
+        rows = champion_lineage(config["model_name"], config["metric"], limit=limit)
+    except AliasNotFoundError as error:
+        _fail(error)
+    except MlflowException as error:
+        _fail(f"cannot read the registry: {error}", EXIT_SERVICE_ERROR)
+    click.echo(lineage_table(rows, config["metric"]))
