@@ -123,7 +123,8 @@ def record_feedback(
     labelled = (
         labels.merge(answers, on=ID_COLUMN, how="left")
         .merge(inputs, on=ID_COLUMN, how="left", suffixes=("", "_input"))
-        .assign(labelled_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"))
+        # Microseconds: two labels files recorded within a second still have an order.
+        .assign(labelled_at=(now or datetime.now(UTC)).isoformat(timespec="microseconds"))
     )
     path = store.write_feedback(feedback_id, labelled)
     return {

@@ -126,7 +126,7 @@ def _markdown(report: dict[str, Any]) -> str:
     for batch in report["batches"]:
         values = " | ".join(f"{batch['metrics'].get(n, float('nan')):.4f}" for n in names)
         lines.append(
-            f"| {batch['feedback_id']} | {batch['labelled_at']} | {batch['rows']} | "
+            f"| {batch['feedback_id']} | {batch['labelled_at'][:19]} | {batch['rows']} | "
             f"v{batch['model_version']} | {values} |"
         )
     verdict = report["reason"] if report["is_degraded"] else "No degradation past the threshold."

@@ -121,7 +121,7 @@ class ProductionStore:
         return self._read_all(self.inputs_dir)
 
     def labelled_batches(self) -> list[tuple[str, pd.DataFrame]]:
-        """Each feedback file's labelled rows, oldest first (by the time they were recorded)."""
+        """Each feedback file's labelled rows, oldest first (by ``labelled_at``, to the µs)."""
         if not self.labelled_dir.is_dir():
             return []
         batches = [(p.stem, pd.read_parquet(p)) for p in self.labelled_dir.glob("*.parquet")]
