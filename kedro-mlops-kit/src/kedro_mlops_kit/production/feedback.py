@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from kedro_mlops_kit.features import _category_text
 from kedro_mlops_kit.production.store import (
     ProductionInputError,
     ProductionStore,
@@ -37,9 +38,8 @@ def _checked_targets(labels: pd.Series, task: str, classes: list[str]) -> pd.Ser
     """Return targets as the model's classes (text) or numbers; name rows that are neither."""
     if task == CLASSIFICATION:
         # Class labels are compared as text: a CSV reads "1" as 1, a model may name it "1".
-        text = labels.map(
-            lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-        )
+        # The same normalisation as category values (features._category_text).
+        text = labels.map(_category_text)
         unknown = ~text.isin(classes)
         if unknown.any():
             values = sorted(set(text[unknown]))[:5]
